@@ -1,0 +1,272 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from './config/env.js';
+import { createLogger, type Logger } from './infra/logger.js';
+import { startLocalServices } from './infra/embedded/index.js';
+import { clearRunning, readRunning, writeRunning } from './infra/embedded/registry.js';
+import { connectMongo } from './infra/mongo.js';
+import { sessionSecretFor } from './infra/sessions.js';
+import { onShutdown } from './infra/shutdown.js';
+import { accountModels } from './features/accounts/model.js';
+import { AccountService } from './features/accounts/service.js';
+import { createUserInput } from './features/accounts/schemas.js';
+import { demoLoginLines, seedDemoUsers } from './features/accounts/demo-seed.js';
+import { ValidationFailed, DomainError } from './errors.js';
+import { ROLES } from './engine/access.js';
+
+type Ready = Config & { mongodbUrl: string; redisUrl: string };
+
+function boot(): { config: Config; log: Logger } {
+  try {
+    const config = loadConfig();
+    return { config, log: createLogger(config) };
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** URLs from the environment, else from a running `onramp start` on the same data folder. */
+function connectedConfig(config: Config): Ready | undefined {
+  if (config.mongodbUrl && config.redisUrl) return config as Ready;
+  const running = readRunning(config.dataDir);
+  if (!running) return undefined;
+  return { ...config, mongodbUrl: config.mongodbUrl ?? running.mongodbUrl, redisUrl: config.redisUrl ?? running.redisUrl };
+}
+
+function requireConnected(config: Config, what: string): Ready {
+  const ready = connectedConfig(config);
+  if (ready) return ready;
+  console.error(
+    `${what} needs MONGODB_URL and REDIS_URL. Run \`npm start\` to start Onramp with local services, ` +
+      'or `npm run onramp -- services` in another terminal and export the URLs it prints.',
+  );
+  process.exit(2);
+}
+
+/** Runs a command against the accounts, starting a local database just for it when none runs. */
+async function withAccounts<T>(fn: (accounts: AccountService) => Promise<T>): Promise<T> {
+  const { config, log } = boot();
+  const ready = connectedConfig(config);
+  const local = ready ? undefined : await startLocalServices(config, log, { redis: false });
+  const conn = await connectMongo(ready?.mongodbUrl ?? local!.mongodbUrl);
+  try {
+    const models = accountModels(conn);
+    await Promise.all(Object.values(models).map((m) => m.init()));
+    return await fn(new AccountService(models));
+  } finally {
+    await conn.close();
+    await local?.stop();
+  }
+}
+
+function fail(err: unknown): never {
+  if (err instanceof ValidationFailed) {
+    console.error(`${err.message}\n${err.problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`);
+  } else if (err instanceof DomainError) {
+    console.error(err.message);
+  } else {
+    console.error(err instanceof Error ? err.stack : err);
+  }
+  process.exit(1);
+}
+
+async function waitForHttp(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error('the web process exited during start-up (see the log above)');
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`the web process did not answer ${url} within ${timeoutMs / 1000}s`);
+}
+
+/** `onramp start`: local services (when no URLs are set), demo data, then web and worker processes. */
+async function start(): Promise<void> {
+  const started = Date.now();
+  const { config, log } = boot();
+  log.info(`data folder: ${config.dataDir}`);
+  const services = await startLocalServices(config, log);
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stopAll = async () => {
+    stopping = true;
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    await services.stop();
+    clearRunning(config.dataDir);
+  };
+  onShutdown(log, stopAll);
+  process.once('uncaughtException', (err) => {
+    log.fatal({ err }, 'onramp start crashed; stopping everything');
+    void stopAll().finally(() => process.exit(1));
+  });
+
+  try {
+    const env = {
+      ...process.env,
+      MONGODB_URL: services.mongodbUrl,
+      REDIS_URL: services.redisUrl,
+      SESSION_SECRET: sessionSecretFor(config.sessionSecret, config.dataDir),
+      DATA_DIR: config.dataDir,
+    };
+    writeRunning(config.dataDir, { pid: process.pid, mongodbUrl: services.mongodbUrl, redisUrl: services.redisUrl, webUrl: config.publicUrl });
+
+    let seeded = false;
+    if (config.demoSeed) {
+      const conn = await connectMongo(services.mongodbUrl);
+      const models = accountModels(conn);
+      await Promise.all(Object.values(models).map((m) => m.init()));
+      seeded = (await seedDemoUsers(new AccountService(models))).seeded;
+      await conn.close();
+    }
+
+    for (const role of ['serve', 'worker'] as const) {
+      const child = fork(process.argv[1]!, [role], { env, execArgv: process.execArgv, stdio: 'inherit' });
+      child.once('exit', (code, signal) => {
+        if (stopping) return;
+        log.error({ code, signal }, `the ${role} process stopped unexpectedly; stopping Onramp`);
+        void stopAll().finally(() => process.exit(1));
+      });
+      children.push(child);
+    }
+    await waitForHttp(`http://127.0.0.1:${config.port}/readyz`, 60_000, children[0]!);
+
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const lines = [
+      '',
+      `Onramp is running at ${config.publicUrl}   (ready in ${seconds}s)`,
+      `  data folder: ${config.dataDir}`,
+      ...services.descriptions.map((d) => `  ${d}`),
+      ...(config.demoSeed ? [`Demo sign-ins${seeded ? ' (just created)' : ''}:`, ...demoLoginLines()] : []),
+      'Press Ctrl-C to stop.',
+      '',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'start-up failed');
+    await stopAll();
+    process.exit(1);
+  }
+}
+
+const program = new Command('onramp').description('Onramp — blended onboarding curricula for B2B sales teams');
+
+program
+  .command('start')
+  .description('run web and worker, with local FerretDB and Redis when MONGODB_URL / REDIS_URL are unset, and demo data')
+  .action(start);
+
+program
+  .command('serve')
+  .description('run the web process (Express app and API)')
+  .action(async () => {
+    const { config, log } = boot();
+    const { runWeb } = await import('./main-web.js');
+    await runWeb(requireConnected(config, 'onramp serve'), log).catch((err: Error) => {
+      log.fatal(err.message);
+      process.exit(1);
+    });
+  });
+
+program
+  .command('worker')
+  .description('run the background worker (BullMQ)')
+  .action(async () => {
+    const { config, log } = boot();
+    const { runWorker } = await import('./main-worker.js');
+    await runWorker(requireConnected(config, 'onramp worker'), log);
+  });
+
+program
+  .command('services')
+  .description('start only the local FerretDB and Redis, and print their URLs (for running serve and worker yourself)')
+  .action(async () => {
+    const { config, log } = boot();
+    const services = await startLocalServices(config, log);
+    writeRunning(config.dataDir, { pid: process.pid, mongodbUrl: services.mongodbUrl, redisUrl: services.redisUrl });
+    process.stdout.write(`${services.descriptions.join('\n')}\nexport MONGODB_URL=${services.mongodbUrl}\nexport REDIS_URL=${services.redisUrl}\n`);
+    onShutdown(log, async () => {
+      await services.stop();
+      clearRunning(config.dataDir);
+    });
+  });
+
+program
+  .command('seed')
+  .description('create the demo users on an empty database')
+  .action(() =>
+    withAccounts(async (accounts) => {
+      const r = await seedDemoUsers(accounts);
+      console.log(r.seeded ? `Created ${r.count} demo users:\n${demoLoginLines().join('\n')}` : 'The database already has users: nothing seeded.');
+    }).catch(fail),
+  );
+
+const user = program.command('user').description('manage user accounts');
+
+user
+  .command('create')
+  .description('create a user (prints a temporary password when --password is not given)')
+  .requiredOption('--email <email>')
+  .requiredOption('--name <name>')
+  .addOption(new Option('--role <role>').choices([...ROLES]).makeOptionMandatory())
+  .option('--manager <email>', "the rep's manager (required for reps)")
+  .option('--password <password>', 'initial password (at least 10 characters)')
+  .action((opts: { email: string; name: string; role: string; manager?: string; password?: string }) =>
+    withAccounts(async (accounts) => {
+      let managerId: string | null = null;
+      if (opts.manager) {
+        const manager = (await accounts.managers()).find((m) => m.email === opts.manager!.trim().toLowerCase());
+        if (!manager) throw new ValidationFailed([{ path: '--manager', message: `${opts.manager} is not an active manager` }]);
+        managerId = manager.id;
+      }
+      const input = createUserInput.safeParse({ ...opts, managerId });
+      if (!input.success) {
+        throw new ValidationFailed(input.error.issues.map((i) => ({ path: `--${i.path.join('.')}`, message: i.message })));
+      }
+      const { user: created, temporaryPassword } = await accounts.create('system', input.data);
+      console.log(`Created ${created.role} ${created.name} <${created.email}> (id ${created.id})`);
+      if (temporaryPassword) console.log(`Temporary password (shown once): ${temporaryPassword}`);
+    }).catch(fail),
+  );
+
+user
+  .command('reset-password')
+  .description('give a user a new temporary password')
+  .requiredOption('--email <email>')
+  .action((opts: { email: string }) =>
+    withAccounts(async (accounts) => {
+      const match = await accounts.findByEmail(opts.email);
+      if (!match) throw new ValidationFailed([{ path: '--email', message: `no user with the email ${opts.email}` }]);
+      const { temporaryPassword } = await accounts.resetPassword('system', match.id);
+      console.log(`Temporary password for ${match.email} (shown once): ${temporaryPassword}`);
+    }).catch(fail),
+  );
+
+user
+  .command('list')
+  .description('list users')
+  .action(() =>
+    withAccounts(async (accounts) => {
+      for (const u of await accounts.list({ id: 'cli', role: 'admin' })) {
+        console.log(`${u.role.padEnd(8)} ${u.email.padEnd(32)} ${u.name}${u.active ? '' : ' (inactive)'}`);
+      }
+    }).catch(fail),
+  );
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,63 @@
+import type { Connection } from 'mongoose';
+import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
+import type MongoStore from 'connect-mongo';
+import type { Config } from './config/env.js';
+import type { Logger } from './infra/logger.js';
+import { connectMongo, pingMongo } from './infra/mongo.js';
+import { connectRedis, pingRedis } from './infra/redis.js';
+import { createQueue } from './infra/queue.js';
+import { createSessionStore } from './infra/sessions.js';
+import { accountModels, type AccountModels } from './features/accounts/model.js';
+import { AccountService } from './features/accounts/service.js';
+
+/**
+ * The composition root: infrastructure → models → services, wired once. The HTTP app, the
+ * worker, the CLI and the tests all build on one of these.
+ */
+export interface Container {
+  config: Config;
+  log: Logger;
+  mongo: Connection;
+  redis: Redis;
+  queue: Queue;
+  sessionStore: MongoStore;
+  models: AccountModels;
+  accounts: AccountService;
+  /** MongoDB and Redis both answer (what /readyz reports) */
+  readiness(): Promise<{ mongo: string; redis: string; ok: boolean }>;
+  close(): Promise<void>;
+}
+
+export async function createContainer(config: Config & { mongodbUrl: string; redisUrl: string }, log: Logger, name = 'web'): Promise<Container> {
+  const mongo = await connectMongo(config.mongodbUrl);
+  const redis = connectRedis(config.redisUrl, `onramp-${name}`);
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const queue = createQueue(redis, config.redisPrefix);
+  const models = accountModels(mongo);
+  await Promise.all(Object.values(models).map((m) => m.init())); // indexes exist before the first write
+  const sessionStore = createSessionStore(mongo, Math.round(config.sessionMaxAgeMs / 1000));
+
+  return {
+    config,
+    log,
+    mongo,
+    redis,
+    queue,
+    sessionStore,
+    models,
+    accounts: new AccountService(models),
+    async readiness() {
+      const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);
+      const mongoState = m.status === 'fulfilled' ? 'ok' : (m.reason as Error).message;
+      const redisState = r.status === 'fulfilled' ? 'ok' : (r.reason as Error).message;
+      return { mongo: mongoState, redis: redisState, ok: mongoState === 'ok' && redisState === 'ok' };
+    },
+    async close() {
+      await queue.close().catch(() => undefined);
+      await sessionStore.close().catch(() => undefined);
+      redis.disconnect();
+      await mongo.close().catch(() => undefined);
+    },
+  };
+}

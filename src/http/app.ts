@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type RequestHandler } from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Container } from '../container.js';
+import { sessionSecretFor } from '../infra/sessions.js';
+import { accountApiRoutes } from '../features/accounts/api.js';
+import { accountPageRoutes } from '../features/accounts/pages.js';
+import { homePageRoutes } from '../features/home/pages.js';
+import { systemRoutes } from '../features/system/api.js';
+import { authenticate, authorize } from './middleware/auth.js';
+import { csrfProtection } from './middleware/csrf.js';
+import { errorHandler, notFoundHandler } from './middleware/errors.js';
+import type { RouteDef, RouteSummary } from './route.js';
+import { pageLocals, PUBLIC_DIR, setUpViews } from './views.js';
+import { SESSION_COOKIE } from './cookies.js';
+
+/** Every route of the app, in one list: what createApp registers and what the matrix test walks. */
+export function allRoutes(c: Container): RouteDef[] {
+  return [...systemRoutes(c), ...homePageRoutes(c), ...accountPageRoutes(c), ...accountApiRoutes(c)];
+}
+
+/** Builds the Express app. Never listens: main-web.ts does, tests use supertest. */
+export function createApp(c: Container): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', c.config.trustProxy);
+  app.set('query parser', 'simple'); // no nested objects from query strings (`?email[$ne]=x`)
+  setUpViews(app, c.config.isProduction);
+
+  app.use(
+    pinoHttp({
+      logger: c.log,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          upgradeInsecureRequests: c.config.cookieSecure ? [] : null,
+        },
+      },
+      strictTransportSecurity: c.config.cookieSecure,
+    }),
+  );
+  app.use('/assets', express.static(PUBLIC_DIR, { maxAge: c.config.isProduction ? '1d' : 0, index: false }));
+  app.use(express.urlencoded({ extended: false, limit: '100kb' }));
+  app.use(express.json({ limit: '1mb' }));
+
+  const sessions = session({
+    name: SESSION_COOKIE,
+    secret: sessionSecretFor(c.config.sessionSecret, c.config.dataDir),
+    store: c.sessionStore,
+    resave: false,
+    saveUninitialized: false,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: c.config.cookieSecure, maxAge: c.config.sessionMaxAgeMs },
+  });
+  // API-token requests never get a session (and never a cookie).
+  const sessionUnlessToken: RequestHandler = (req, res, next) => (req.headers.authorization ? next() : sessions(req, res, next));
+  app.use(sessionUnlessToken);
+  app.use(authenticate(c.accounts));
+  app.use(csrfProtection);
+
+  const routes = allRoutes(c);
+  for (const r of routes) {
+    const chain: RequestHandler[] = [authorize(r.access), ...(r.kind === 'page' ? [pageLocals] : []), ...(r.before ?? [])];
+    app[r.method](r.path, ...chain, async (req, res, next) => {
+      try {
+        await r.handler(req, res, next);
+      } catch (err) {
+        next(err);
+      }
+    });
+  }
+  app.locals.routes = routes.map(({ method, path, kind, access }): RouteSummary => ({ method, path, kind, access }));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(c.log));
+  return app;
+}

@@ -1,0 +1,41 @@
+import type { RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { RedisStore, type RedisReply } from 'rate-limit-redis';
+import type { Redis } from 'ioredis';
+import { TooManyRequests } from '../../errors.js';
+
+/**
+ * Sign-in attempts are limited per address and email (failed attempts only), and per address
+ * overall, in Redis so that every web instance shares the count.
+ */
+export function loginRateLimits(redis: Redis, prefix: string, limit: number, windowMs: number): RequestHandler[] {
+  const store = (name: string) =>
+    new RedisStore({
+      prefix: `${prefix}:rl:${name}:`,
+      sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
+    });
+  const handler: RequestHandler = (req, _res, next) => {
+    const reset = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+    const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : Math.ceil(windowMs / 1000);
+    next(new TooManyRequests(`Too many sign-in attempts. Try again in ${Math.ceil(seconds / 60)} minute(s).`, seconds));
+  };
+  const common = { windowMs, standardHeaders: 'draft-8' as const, legacyHeaders: false, handler };
+  return [
+    rateLimit({
+      ...common,
+      limit: limit * 5,
+      store: store('login-ip'),
+      keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
+    }),
+    rateLimit({
+      ...common,
+      limit,
+      skipSuccessfulRequests: true,
+      store: store('login'),
+      keyGenerator: (req) => {
+        const email = (req.body as { email?: unknown } | undefined)?.email;
+        return `${ipKeyGenerator(req.ip ?? 'unknown')}|${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,23 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Permission } from '../engine/access.js';
+
+/**
+ * Every route is declared once, with who may call it. createApp registers the list; the
+ * authorization matrix test walks the same list, so a route without a rule cannot hide.
+ */
+export type Access = 'public' | 'signed-in' | Permission;
+
+export interface RouteDef {
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
+  path: string;
+  /** 'page' answers HTML (anonymous → redirect to sign-in); 'api' answers JSON (anonymous → 401) */
+  kind: 'page' | 'api';
+  access: Access;
+  /** extra middleware before the handler (rate limits) */
+  before?: RequestHandler[];
+  handler: (req: Request, res: Response, next: NextFunction) => Promise<unknown> | unknown;
+}
+
+export type RouteSummary = Pick<RouteDef, 'method' | 'path' | 'kind' | 'access'>;
+
+export const route = (def: RouteDef): RouteDef => def;

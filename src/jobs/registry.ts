@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import type { Logger } from '../infra/logger.js';
+import type { Connection } from 'mongoose';
+import { purgeExpiredSessions } from '../infra/sessions.js';
+
+/**
+ * Every background job: its name, the shape of its payload (ids only; handlers re-read state)
+ * and its handler. The worker refuses to boot when a name has no handler.
+ */
+export interface JobDeps {
+  mongo: Connection;
+  log: Logger;
+}
+
+export interface JobDefinition<S extends z.ZodType> {
+  payload: S;
+  handle(deps: JobDeps, data: z.infer<S>): Promise<unknown>;
+  /** repeat schedule, for jobs the worker schedules itself */
+  every?: number;
+}
+
+export const JOB_NAMES = ['sessions.purgeExpired'] as const;
+export type JobName = (typeof JOB_NAMES)[number];
+
+export const JOBS: { [K in JobName]: JobDefinition<z.ZodType> } = {
+  'sessions.purgeExpired': {
+    payload: z.object({}).strict(),
+    every: 60 * 60 * 1000,
+    async handle({ mongo, log }) {
+      const removed = await purgeExpiredSessions(mongo);
+      if (removed) log.info({ removed }, 'purged expired sessions');
+      return { removed };
+    },
+  },
+};
+
+export function assertRegistryComplete(registry: Partial<Record<string, unknown>> = JOBS): void {
+  const missing = JOB_NAMES.filter((name) => typeof (registry[name] as { handle?: unknown } | undefined)?.handle !== 'function');
+  if (missing.length) throw new Error(`No handler registered for job(s): ${missing.join(', ')}`);
+}

@@ -1,0 +1,23 @@
+import type { Config } from './config/env.js';
+import { createContainer } from './container.js';
+import type { Logger } from './infra/logger.js';
+import { onShutdown } from './infra/shutdown.js';
+import { connectRedis } from './infra/redis.js';
+import { scheduleRepeatingJobs, startWorker } from './jobs/worker.js';
+
+/** `onramp worker`: BullMQ workers for background jobs. */
+export async function runWorker(config: Config & { mongodbUrl: string; redisUrl: string }, log: Logger): Promise<void> {
+  const container = await createContainer(config, log, 'worker');
+  // Workers block on Redis: they get a connection of their own.
+  const workerRedis = connectRedis(config.redisUrl, 'onramp-worker-jobs');
+  await scheduleRepeatingJobs(container.queue);
+  const worker = startWorker(workerRedis, config.redisPrefix, { mongo: container.mongo, log });
+  await worker.waitUntilReady();
+  log.info('worker ready');
+
+  onShutdown(log, async () => {
+    await worker.close(); // waits for running jobs to finish
+    workerRedis.disconnect();
+    await container.close();
+  });
+}
