@@ -137,7 +137,8 @@ async function start(): Promise<void> {
     }
 
     for (const role of ['serve', 'worker'] as const) {
-      const child = fork(process.argv[1]!, [role], { env, execArgv: process.execArgv, stdio: 'inherit' });
+      // detached: Ctrl-C reaches only this process, which stops web and worker first, then the services
+      const child = fork(process.argv[1]!, [role], { env, execArgv: process.execArgv, stdio: 'inherit', detached: true });
       child.once('exit', (code, signal) => {
         if (stopping) return;
         log.error({ code, signal }, `the ${role} process stopped unexpectedly; stopping Onramp`);

@@ -34,6 +34,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   const redis = connectRedis(config.redisUrl, `onramp-${name}`);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const queue = createQueue(redis, config.redisPrefix);
+  queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
   const models = accountModels(mongo);
   await Promise.all(Object.values(models).map((m) => m.init())); // indexes exist before the first write
   const sessionStore = createSessionStore(mongo, Math.round(config.sessionMaxAgeMs / 1000));

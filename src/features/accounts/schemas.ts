@@ -59,6 +59,8 @@ export const createTokenInput = z.object({
   name: z.string().trim().min(1, 'is required').max(80, 'must be at most 80 characters'),
 });
 
-export const listUsersQuery = z.object({
-  role: z.enum(ROLES).optional(),
-});
+export const listUsersQuery = z
+  .object({
+    role: z.union([z.enum(ROLES), z.literal('').transform(() => undefined)]).optional(),
+  })
+  .strict();

@@ -76,7 +76,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
       return;
     }
-    fillPageLocals(req, res);
+    if (req.user) fillPageLocals(req, res); // the layout's navigation and sign-out form
     res.render('error', { title: c.title, status: c.status, message: c.message, requestId }, (renderErr, html) => {
       if (renderErr) log.error({ err: renderErr, requestId }, 'error page failed to render');
       res.status(c.status).type(renderErr ? 'text' : 'html').send(renderErr ? `${c.title}. ${c.message} (request ${requestId})` : html);

@@ -5,8 +5,8 @@ import type { Redis } from 'ioredis';
 import { TooManyRequests } from '../../errors.js';
 
 /**
- * Sign-in attempts are limited per address and email (failed attempts only), and per address
- * overall, in Redis so that every web instance shares the count.
+ * Failed sign-in attempts are limited per address and email, and (five times looser) per address
+ * across all emails, in Redis so that every web instance shares the count.
  */
 export function loginRateLimits(redis: Redis, prefix: string, limit: number, windowMs: number): RequestHandler[] {
   const store = (name: string) =>
@@ -19,7 +19,8 @@ export function loginRateLimits(redis: Redis, prefix: string, limit: number, win
     const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : Math.ceil(windowMs / 1000);
     next(new TooManyRequests(`Too many sign-in attempts. Try again in ${Math.ceil(seconds / 60)} minute(s).`, seconds));
   };
-  const common = { windowMs, standardHeaders: 'draft-8' as const, legacyHeaders: false, handler };
+  // Only failed attempts count: a busy office behind one address signs in all day.
+  const common = { windowMs, standardHeaders: 'draft-8' as const, legacyHeaders: false, skipSuccessfulRequests: true, handler };
   return [
     rateLimit({
       ...common,
@@ -30,7 +31,6 @@ export function loginRateLimits(redis: Redis, prefix: string, limit: number, win
     rateLimit({
       ...common,
       limit,
-      skipSuccessfulRequests: true,
       store: store('login'),
       keyGenerator: (req) => {
         const email = (req.body as { email?: unknown } | undefined)?.email;

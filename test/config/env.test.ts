@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/env.js';
+
+describe('loadConfig', () => {
+  it('has sensible defaults for a local run', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.mongodbUrl).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.demoSeed).toBe(true);
+    expect(c.cookieSecure).toBe(false);
+    expect(c.dataDir.endsWith('/data')).toBe(true);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('names every bad variable and what is wrong with it', () => {
+    try {
+      loadConfig({ PORT: 'eighty', MONGODB_URL: 'postgres://x', LOG_LEVEL: 'loud' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const text = (err as Error).message;
+      expect(text).toContain('PORT="eighty"');
+      expect(text).toContain('MONGODB_URL="postgres://x": must start with mongodb://');
+      expect(text).toContain('LOG_LEVEL');
+    }
+  });
+
+  it('requires real services and a session secret in production, and seeds no demo data there', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/SESSION_SECRET: required[\s\S]*MONGODB_URL: required[\s\S]*REDIS_URL: required/);
+    const c = loadConfig({
+      NODE_ENV: 'production',
+      SESSION_SECRET: 's'.repeat(40),
+      MONGODB_URL: 'mongodb://db:27017/onramp?replicaSet=rs0',
+      REDIS_URL: 'redis://cache:6379',
+    });
+    expect(c.demoSeed).toBe(false);
+    expect(c.cookieSecure).toBe(true);
+    expect(c.mongodbUrl).toContain('replicaSet=rs0');
+  });
+});

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RouteSummary } from '../../src/http/route.js';
+import { anonymous, createTestContext, seedPeople, signIn, type DemoPeople, type SignedIn, type TestContext } from '../support/context.js';
+
+/**
+ * Every route × every role → the status it must answer. The list of routes comes from the app
+ * itself, so a route added without a row here fails this suite.
+ *
+ * Targets: 'self' the caller, 'team' rep2 (manager1's report, rep1's teammate), 'other' rep4
+ * (manager2's report), 'spare' a user who exists to be changed, 'foreignToken' a token that
+ * belongs to the spare user.
+ */
+type Who = 'anonymous' | 'rep' | 'manager' | 'trainer' | 'admin';
+type Target = 'self' | 'team' | 'other' | 'spare' | 'foreignToken';
+interface Case {
+  target?: Target;
+  body?: Record<string, unknown>;
+  /** sign in afresh for this request (it ends the session) */
+  fresh?: boolean;
+  expect: Record<Who, number>;
+}
+
+const page = (rep: number, manager: number, trainer: number, admin: number): Record<Who, number> => ({ anonymous: 303, rep, manager, trainer, admin });
+const api = (rep: number, manager: number, trainer: number, admin: number): Record<Who, number> => ({ anonymous: 401, rep, manager, trainer, admin });
+const everyone = (status: number): Record<Who, number> => ({ anonymous: status, rep: status, manager: status, trainer: status, admin: status });
+
+const MATRIX: Record<string, Case[]> = {
+  'GET /healthz': [{ expect: everyone(200) }],
+  'GET /readyz': [{ expect: everyone(200) }],
+  'GET /api/system': [{ expect: api(403, 403, 403, 200) }],
+  'GET /': [{ expect: page(200, 200, 200, 200) }],
+  'GET /login': [{ expect: { anonymous: 200, rep: 303, manager: 303, trainer: 303, admin: 303 } }],
+  'POST /login': [{ body: {}, expect: everyone(401) }],
+  'POST /logout': [{ fresh: true, expect: page(303, 303, 303, 303) }],
+  'GET /account': [{ expect: page(200, 200, 200, 200) }],
+  'POST /account/password': [{ body: {}, expect: page(422, 422, 422, 422) }],
+  'GET /account/tokens': [{ expect: page(200, 200, 200, 200) }],
+  'POST /account/tokens': [{ body: {}, expect: page(422, 422, 422, 422) }],
+  'POST /account/tokens/:id/revoke': [{ target: 'foreignToken', expect: page(404, 404, 404, 404) }],
+  'GET /users': [{ expect: page(403, 200, 200, 200) }],
+  'GET /users/new': [{ expect: page(403, 403, 403, 200) }],
+  'POST /users': [{ body: {}, expect: page(403, 403, 403, 422) }],
+  'GET /users/:id': [
+    { target: 'self', expect: page(200, 200, 200, 200) },
+    { target: 'team', expect: page(404, 200, 200, 200) },
+    { target: 'other', expect: page(404, 404, 200, 200) },
+  ],
+  'POST /users/:id': [{ target: 'spare', body: { name: 'Spare Person' }, expect: page(403, 403, 403, 303) }],
+  'POST /users/:id/password-reset': [{ target: 'spare', expect: page(403, 403, 403, 200) }],
+  'GET /api/me': [{ expect: api(200, 200, 200, 200) }],
+  'GET /api/users': [{ expect: api(403, 200, 200, 200) }],
+  'GET /api/users/:id': [
+    { target: 'self', expect: api(200, 200, 200, 200) },
+    { target: 'team', expect: api(404, 200, 200, 200) },
+    { target: 'other', expect: api(404, 404, 200, 200) },
+  ],
+  'POST /api/users': [{ body: {}, expect: api(403, 403, 403, 422) }],
+  'PATCH /api/users/:id': [{ target: 'spare', body: { name: 'Spare Person' }, expect: api(403, 403, 403, 200) }],
+  'POST /api/users/:id/password-reset': [{ target: 'spare', expect: api(403, 403, 403, 200) }],
+  'GET /api/tokens': [{ expect: api(200, 200, 200, 200) }],
+  'POST /api/tokens': [{ body: {}, expect: api(422, 422, 422, 422) }],
+  'DELETE /api/tokens/:id': [{ target: 'foreignToken', expect: api(404, 404, 404, 404) }],
+};
+
+const EMAILS: Record<Exclude<Who, 'anonymous'>, string> = {
+  rep: 'rep1@demo.onramp.dev',
+  manager: 'manager1@demo.onramp.dev',
+  trainer: 'trainer@demo.onramp.dev',
+  admin: 'admin@demo.onramp.dev',
+};
+
+let ctx: TestContext;
+let people: DemoPeople;
+let routes: RouteSummary[];
+const sessions = new Map<Who, SignedIn>();
+const ids: Partial<Record<Target, string>> = {};
+
+async function browserFor(who: Who, fresh = false): Promise<SignedIn> {
+  if (!fresh && sessions.has(who)) return sessions.get(who)!;
+  const s = who === 'anonymous' ? await anonymous(ctx.app) : await signIn(ctx.app, EMAILS[who]);
+  if (!fresh) sessions.set(who, s);
+  return s;
+}
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  people = await seedPeople(ctx.container);
+  routes = ctx.app.locals.routes as RouteSummary[];
+  const spare = await ctx.container.accounts.create('system', { email: 'spare@example.com', name: 'Spare', role: 'trainer', managerId: null, password: 'correct horse battery' });
+  ids.spare = spare.user.id;
+  ids.team = people.rep2.id;
+  ids.other = people.rep4.id;
+  ids.foreignToken = (await ctx.container.accounts.createToken({ id: spare.user.id, role: 'trainer' }, 'spare token')).record.id;
+});
+afterAll(() => ctx.close());
+
+describe('authorization matrix', () => {
+  it('has a row for every route of the app, and no row for a route that does not exist', () => {
+    const keys = routes.map((r) => `${r.method.toUpperCase()} ${r.path}`);
+    expect(keys.filter((k) => !MATRIX[k]), 'routes without a row in MATRIX').toEqual([]);
+    expect(Object.keys(MATRIX).filter((k) => !keys.includes(k)), 'rows for routes that do not exist').toEqual([]);
+  });
+
+  const whos: Who[] = ['anonymous', 'rep', 'manager', 'trainer', 'admin'];
+  for (const [key, cases] of Object.entries(MATRIX)) {
+    for (const c of cases) {
+      for (const who of whos) {
+        it(`${key}${c.target ? ` (${c.target})` : ''} as ${who} → ${c.expect[who]}`, async () => {
+          const [method, path] = key.split(' ') as [string, string];
+          const me = who === 'anonymous' ? undefined : (await ctx.container.accounts.findByEmail(EMAILS[who]))!.id;
+          const targetId = c.target === 'self' ? (me ?? people.rep1.id) : c.target ? ids[c.target]! : undefined;
+          const url = targetId ? path.replace(':id', targetId) : path;
+          const { agent, csrf } = await browserFor(who, c.fresh);
+          const req = agent[method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'](url).set('X-CSRF-Token', csrf).set('Accept', 'text/html,application/json');
+          const res = c.body ? await req.send(c.body) : await req;
+          expect(res.status, `${method} ${url} as ${who}: ${res.text.slice(0, 200)}`).toBe(c.expect[who]);
+        });
+      }
+    }
+  }
+});

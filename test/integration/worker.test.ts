@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueueEvents, type ConnectionOptions, type Worker } from 'bullmq';
+import { connectRedis } from '../../src/infra/redis.js';
+import { QUEUE_NAME } from '../../src/infra/queue.js';
+import { SESSIONS_COLLECTION } from '../../src/infra/sessions.js';
+import { assertRegistryComplete, JOBS } from '../../src/jobs/registry.js';
+import { scheduleRepeatingJobs, startWorker } from '../../src/jobs/worker.js';
+import { createTestContext, type TestContext } from '../support/context.js';
+
+let ctx: TestContext;
+let worker: Worker;
+let events: QueueEvents;
+const extra: { disconnect(): void }[] = [];
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  const redis = connectRedis(ctx.config.redisUrl!, 'test-worker');
+  extra.push(redis);
+  worker = startWorker(redis, ctx.config.redisPrefix, { mongo: ctx.container.mongo, log: ctx.container.log });
+  await worker.waitUntilReady();
+  const eventsRedis = connectRedis(ctx.config.redisUrl!, 'test-events');
+  extra.push(eventsRedis);
+  events = new QueueEvents(QUEUE_NAME, { connection: eventsRedis as unknown as ConnectionOptions, prefix: `${ctx.config.redisPrefix}:bull` });
+  await events.waitUntilReady();
+});
+afterAll(async () => {
+  await worker.close();
+  await events.close();
+  for (const r of extra) r.disconnect();
+  await ctx.close();
+});
+
+describe('the worker on real Redis', () => {
+  it('purges expired sessions and keeps live ones', async () => {
+    const sessions = ctx.container.mongo.db!.collection<{ _id: string; expires: Date; session: object }>(SESSIONS_COLLECTION);
+    await sessions.insertMany([
+      { _id: 'old', expires: new Date(Date.now() - 60_000), session: {} },
+      { _id: 'live', expires: new Date(Date.now() + 60_000), session: {} },
+    ]);
+    const job = await ctx.container.queue.add('sessions.purgeExpired', {});
+    const result = await job.waitUntilFinished(events, 15_000);
+    expect(result).toEqual({ removed: 1 });
+    expect((await sessions.find().toArray()).map((s) => s._id)).toEqual(['live']);
+  });
+
+  it('fails a job with a bad payload at once, without retries', async () => {
+    const job = await ctx.container.queue.add('sessions.purgeExpired', { userId: 'x' });
+    await expect(job.waitUntilFinished(events, 15_000)).rejects.toThrow(/Bad payload/);
+    const failed = await ctx.container.queue.getJob(job.id!);
+    expect(failed?.attemptsMade).toBe(1);
+  });
+
+  it('fails an unknown job name without retries', async () => {
+    const job = await ctx.container.queue.add('no.such.job', {});
+    await expect(job.waitUntilFinished(events, 15_000)).rejects.toThrow(/Unknown job/);
+  });
+
+  it('schedules repeating jobs once, however many workers start', async () => {
+    await scheduleRepeatingJobs(ctx.container.queue);
+    await scheduleRepeatingJobs(ctx.container.queue);
+    const schedulers = await ctx.container.queue.getJobSchedulers();
+    expect(schedulers.map((s) => s.key)).toEqual(['sessions.purgeExpired']);
+  });
+
+  it('refuses to boot when a job has no handler', () => {
+    expect(() => assertRegistryComplete({})).toThrow(/sessions.purgeExpired/);
+    expect(() => assertRegistryComplete(JOBS)).not.toThrow();
+  });
+});
