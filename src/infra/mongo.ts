@@ -19,8 +19,8 @@ export async function connectMongo(url: string): Promise<Connection> {
 
 /** Whether the server behind the connection is FerretDB (it reports itself in buildInfo). */
 export async function describeMongo(conn: Connection): Promise<{ product: 'FerretDB' | 'MongoDB'; version: string }> {
-  const info = (await conn.db!.admin().command({ buildInfo: 1 })) as { version?: string; ferretdb?: { version?: string } };
-  if (info.ferretdb) return { product: 'FerretDB', version: info.ferretdb.version ?? 'unknown' };
+  const info = (await conn.db!.admin().command({ buildInfo: 1 })) as { version?: string; ferretdbVersion?: string };
+  if (info.ferretdbVersion) return { product: 'FerretDB', version: info.ferretdbVersion };
   return { product: 'MongoDB', version: info.version ?? 'unknown' };
 }
 

@@ -163,6 +163,14 @@ describe('pages for errors and health', () => {
     }
   });
 
+  it('tells admins which database and Redis they run on', async () => {
+    const { token } = await ctx.container.accounts.createToken({ id: people.admin.id, role: 'admin' }, 'status');
+    const res = await supertest(ctx.app).get('/api/system').set('Authorization', `Bearer ${token}`).expect(200);
+    expect(res.body.database.product).toBe(process.env.TEST_MONGODB_URL ? 'MongoDB' : 'FerretDB');
+    expect(res.body.redis.version).toMatch(/^\d+\.\d+/);
+    expect(res.body.ready.ok).toBe(true);
+  });
+
   it('sends security headers and a CSP without unsafe-inline', async () => {
     const res = await supertest(ctx.app).get('/login').expect(200);
     expect(res.headers['content-security-policy']).toContain("script-src 'self'");

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { ROLES } from '../../engine/access.js';
+import { ROLES, type Role } from '../../engine/access.js';
 import { PASSWORD_MAX_LENGTH } from '../../engine/password-policy.js';
 
 /** Input shapes for accounts, shared by the JSON API, the HTML forms and the CLI. */
 
 export const objectId = z.string().regex(/^[a-f0-9]{24}$/i, 'must be a 24-character id');
-const email = z.string().trim().toLowerCase().pipe(z.email('must be an email address')).pipe(z.string().max(254));
+const email = z.string().trim().toLowerCase().min(1, 'is required').pipe(z.email('must be an email address')).pipe(z.string().max(254));
 const name = z.string().trim().min(1, 'is required').max(120, 'must be at most 120 characters');
 /** Absent: leave as is; an empty form field or null: no manager. */
 const optionalManager = z
@@ -28,7 +28,15 @@ export const createUserInput = z.object({
   password: z.string().max(PASSWORD_MAX_LENGTH).optional().transform((v) => (v ? v : undefined)),
   timezone: z.string().trim().max(64).optional(),
 });
-export type CreateUserInput = z.infer<typeof createUserInput>;
+/** What the service needs to create a user (the parsed form, API body or CLI options). */
+export interface CreateUserInput {
+  email: string;
+  name: string;
+  role: Role;
+  managerId?: string | null;
+  password?: string;
+  timezone?: string;
+}
 
 export const updateUserInput = z
   .object({
@@ -42,7 +50,14 @@ export const updateUserInput = z
     timezone: z.string().trim().max(64).optional(),
   })
   .strict();
-export type UpdateUserInput = z.infer<typeof updateUserInput>;
+export interface UpdateUserInput {
+  name?: string;
+  role?: Role;
+  /** undefined leaves the manager as it is; null removes it */
+  managerId?: string | null;
+  active?: boolean;
+  timezone?: string;
+}
 
 export const changePasswordInput = z
   .object({

@@ -65,7 +65,7 @@ export class AccountService {
     if (scope.kind === 'team') query.managerId = new Types.ObjectId(scope.managerId);
     if (scope.kind === 'own') query._id = new Types.ObjectId(scope.selfId);
     if (filter.role) query.role = filter.role;
-    const users = await this.m.User.find(query).sort({ role: 1, name: 1 }).lean<UserDoc[]>();
+    const users = await this.m.User.find(query).sort({ name: 1 }).lean<UserDoc[]>();
     return users.map(presentUser);
   }
 

@@ -32,7 +32,7 @@ export async function endLeftover(pidFile: string, binaryHint: string, log: Logg
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   rmSync(pidFile, { force: true });
   if (!Number.isInteger(pid) || pid <= 0) return;
-  let cmdline = '';
+  let cmdline: string;
   try {
     cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   } catch {
@@ -109,7 +109,7 @@ export async function startService(o: StartOptions): Promise<RunningService> {
   } catch (err) {
     child.kill('SIGKILL');
     const why = spawnError?.message ?? (err as Error).message;
-    throw new Error(`${o.name} failed to start: ${why}\n--- last output of ${o.command} ---\n${tail.join('\n')}`);
+    throw new Error(`${o.name} failed to start: ${why}\n--- last output of ${o.command} ---\n${tail.join('\n')}`, { cause: err });
   }
   if (child.pid) writeFileSync(o.pidFile, String(child.pid));
 

@@ -1,0 +1,32 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-namespace': 'off',
+      'no-console': 'off',
+    },
+  },
+  {
+    // The engine is pure: rules only. The clock, content and records come in as arguments.
+    files: ['src/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['express', 'express-*', 'mongoose', 'mongodb', 'bullmq', 'ioredis', 'pdfkit', 'handlebars', 'pino*'], message: 'src/engine is pure: no I/O libraries.' },
+            { group: ['node:fs*', 'fs', 'fs/*', 'node:net', 'node:http', 'node:child_process'], message: 'src/engine is pure: no I/O.' },
+            { group: ['../infra/*', '../features/*', '../http/*', '../jobs/*', '../container*'], message: 'src/engine depends on nothing but errors.ts.' },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,84 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, seedPeople, type TestContext } from '../support/context.js';
+
+/**
+ * The web shell in a real browser (Debian's chromium). Screenshots land in test-results/ so a
+ * person can look at what the pages show.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = join(import.meta.dirname, '..', '..', 'test-results');
+
+let ctx: TestContext;
+let server: Server;
+let browser: Browser;
+let base: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
+  mkdirSync(SHOTS, { recursive: true });
+  ctx = await createTestContext();
+  await seedPeople(ctx.container);
+  server = ctx.app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((r) => server?.close(r));
+  await ctx?.close();
+});
+
+describe('in a browser', () => {
+  it.each([
+    ['rep1@demo.onramp.dev', 'Your roadmap', 'rep'],
+    ['manager1@demo.onramp.dev', 'Your team', 'manager'],
+    ['trainer@demo.onramp.dev', 'Curricula', 'trainer'],
+    ['admin@demo.onramp.dev', 'System', 'admin'],
+  ])('%s signs in with the keyboard, sees their home, and signs out', async (email, heading, role) => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(`${base}/`);
+    expect(page.url()).toContain('/login?next=%2F');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('onramp-demo');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${base}/`);
+    expect(await page.getByRole('heading', { name: heading }).count()).toBe(1);
+    await page.screenshot({ path: join(SHOTS, `home-${role}.png`), fullPage: true });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login\?signedOut=1/);
+    expect(await page.getByText('You have signed out.').count()).toBe(1);
+    expect(errors, 'no CSP violations or script errors').toEqual([]);
+    await page.close();
+  });
+
+  it('shows a finished 404 page and the admin user form', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await page.goto(`${base}/login`);
+    await page.getByLabel('Email').fill('admin@demo.onramp.dev');
+    await page.getByLabel('Password').fill('onramp-demo');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/`);
+    await page.goto(`${base}/users/new`);
+    await page.getByRole('button', { name: 'Create user' }).click();
+    expect(await page.getByText('Please correct the highlighted fields.').count()).toBe(1);
+    await page.screenshot({ path: join(SHOTS, 'users-new-errors.png'), fullPage: true });
+    const res = await page.goto(`${base}/nowhere`);
+    expect(res?.status()).toBe(404);
+    expect(await page.getByRole('heading', { name: 'Page not found' }).count()).toBe(1);
+    await page.screenshot({ path: join(SHOTS, 'not-found.png') });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${base}/users`);
+    await page.screenshot({ path: join(SHOTS, 'users-mobile.png'), fullPage: true });
+    await page.close();
+  });
+});
