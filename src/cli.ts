@@ -3,6 +3,9 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config/env.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { startLocalServices } from './infra/embedded/index.js';
+import { buildFerretdb, findFerretdb } from './infra/embedded/ferretdb.js';
+import { findOrInstallRedis } from './infra/embedded/redis.js';
+import { findOnPath } from './infra/embedded/which.js';
 import { clearRunning, readRunning, writeRunning } from './infra/embedded/registry.js';
 import { connectMongo } from './infra/mongo.js';
 import { sessionSecretFor } from './infra/sessions.js';
@@ -206,6 +209,16 @@ program
       await services.stop();
       clearRunning(config.dataDir);
     });
+  });
+
+program
+  .command('prepare')
+  .description('build FerretDB and install redis-server if they are missing, without starting anything (CI, first run)')
+  .action(async () => {
+    const { config, log } = boot();
+    const ferretdb = findFerretdb(config) ?? (findOnPath('go') ? await buildFerretdb(config.cacheDir, log) : undefined);
+    const redis = await findOrInstallRedis(log);
+    console.log(`ferretdb: ${ferretdb ?? 'not available (no Go toolchain): mongodb-memory-server will be used'}\nredis-server: ${redis}`);
   });
 
 program
