@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config/env.js';
 import { createLogger, type Logger } from './infra/logger.js';
@@ -20,6 +21,8 @@ import { ROLES } from './engine/access.js';
 type Ready = Config & { mongodbUrl: string; redisUrl: string };
 
 function boot(): { config: Config; log: Logger } {
+  // a .env file in the working folder, if any; variables already set in the environment win
+  if (existsSync('.env')) process.loadEnvFile('.env');
   try {
     const config = loadConfig();
     return { config, log: createLogger(config) };

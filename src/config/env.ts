@@ -81,7 +81,9 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty value (`PUBLIC_URL=` in .env) means "not set".
+  const source = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
     throw new ConfigError(

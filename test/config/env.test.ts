@@ -26,6 +26,12 @@ describe('loadConfig', () => {
     }
   });
 
+  it('treats empty values as unset', () => {
+    const c = loadConfig({ PUBLIC_URL: '', MONGODB_URL: ' ', PORT: '' });
+    expect(c.publicUrl).toBe('http://localhost:3000');
+    expect(c.mongodbUrl).toBeUndefined();
+  });
+
   it('requires real services and a session secret in production, and seeds no demo data there', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/SESSION_SECRET: required[\s\S]*MONGODB_URL: required[\s\S]*REDIS_URL: required/);
     const c = loadConfig({
