@@ -1,0 +1,93 @@
+import type { SourceFile } from '../../src/content/validate.js';
+
+/** A small valid curriculum folder in memory: edit one file to break it. */
+export function fixtureFiles(overrides: Record<string, string | null> = {}): SourceFile[] {
+  const files: Record<string, string> = {
+    'demo/curriculum.yaml': `id: demo
+title: Demo onboarding
+description: A three-module curriculum for tests.
+masteryThreshold: 80
+phases:
+  - id: basics
+    title: Basics
+    targetDay: 10
+`,
+    'demo/modules/01-intro.md': `---
+id: intro
+title: Introduction
+phase: basics
+modality: elearning
+minutes: 10
+objectives:
+  - Know the product
+dueDay: 3
+---
+# Welcome
+
+Read this.
+`,
+    'demo/modules/02-check.md': `---
+id: check
+title: Basics check
+phase: basics
+modality: assessment
+minutes: 15
+prerequisites:
+  all: [intro]
+assessment:
+  purpose: check
+  pools:
+    - bank: basics
+      draw: 2
+---
+Two questions on the introduction.
+`,
+    'demo/modules/03-script.md': `---
+id: script
+title: Build your script
+phase: basics
+modality: transfer
+minutes: 60
+prerequisites: [check]
+mastery:
+  - assessment: check
+form: script
+---
+Build it, print it, meet your manager.
+`,
+    'demo/banks/basics.yaml': `id: basics
+title: Basics bank
+questions:
+  - id: q1
+    type: single
+    module: intro
+    prompt: Which is right?
+    options:
+      - text: This one
+        correct: true
+      - text: That one
+  - id: q2
+    type: truefalse
+    prompt: True?
+    options:
+      - text: "True"
+        correct: true
+      - text: "False"
+`,
+    'demo/forms/script.yaml': `id: script
+title: Call script
+steps:
+  - id: opening
+    title: Opening
+    fields:
+      - id: opening
+        label: Your opening
+        type: longText
+`,
+  };
+  for (const [path, text] of Object.entries(overrides)) {
+    if (text === null) delete files[path];
+    else files[path] = text;
+  }
+  return Object.entries(files).map(([path, text]) => ({ path, text }));
+}
