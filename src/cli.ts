@@ -16,6 +16,11 @@ import { AccountService } from './features/accounts/service.js';
 import { createUserInput } from './features/accounts/schemas.js';
 import { demoLoginLines, seedDemoUsers } from './features/accounts/demo-seed.js';
 import { ValidationFailed, DomainError } from './errors.js';
+import { curriculumModels } from './features/curricula/model.js';
+import { CurriculumService } from './features/curricula/service.js';
+import { findCurriculumFolders } from './content/load.js';
+import { formatProblem } from './content/source.js';
+import { validateCurriculum, type CurriculumContent } from './content/validate.js';
 import { ROLES } from './engine/access.js';
 
 type Ready = Config & { mongodbUrl: string; redisUrl: string };
@@ -53,20 +58,39 @@ function requireConnected(config: Config, what: string): Ready {
   process.exit(2);
 }
 
-/** Runs a command against the accounts, starting a local database just for it when none runs. */
-async function withAccounts<T>(fn: (accounts: AccountService) => Promise<T>): Promise<T> {
+interface Services {
+  accounts: AccountService;
+  curricula: CurriculumService;
+}
+
+/** Runs a command against the database, starting a local one just for it when none runs. */
+async function withDatabase<T>(fn: (s: Services) => Promise<T>): Promise<T> {
   const { config, log } = boot();
   const ready = connectedConfig(config);
   const local = ready ? undefined : await startLocalServices(config, log, { redis: false });
   const conn = await connectMongo(ready?.mongodbUrl ?? local!.mongodbUrl);
   try {
-    const models = accountModels(conn);
+    const models = { ...accountModels(conn), ...curriculumModels(conn) };
     await Promise.all(Object.values(models).map((m) => m.init()));
-    return await fn(new AccountService(models));
+    return await fn({ accounts: new AccountService(models), curricula: new CurriculumService(models) });
   } finally {
     await conn.close();
     await local?.stop();
   }
+}
+
+/** Validates every curriculum folder under dir; prints one line per problem. */
+function validateFolders(dir: string): { results: { name: string; content?: CurriculumContent }[]; problems: number } {
+  const folders = findCurriculumFolders(dir);
+  if (!folders.length) throw new ValidationFailed([{ path: dir, message: 'holds no curriculum folder (content/curricula/<id>/curriculum.yaml)' }]);
+  let problems = 0;
+  const results = folders.map((f) => {
+    const r = validateCurriculum(f.name, f.files);
+    for (const p of r.problems) console.error(formatProblem(p));
+    problems += r.problems.length;
+    return { name: f.name, ...(r.content ? { content: r.content } : {}) };
+  });
+  return { results, problems };
 }
 
 function fail(err: unknown): never {
@@ -228,9 +252,48 @@ program
   .command('seed')
   .description('create the demo users on an empty database')
   .action(() =>
-    withAccounts(async (accounts) => {
+    withDatabase(async ({ accounts }) => {
       const r = await seedDemoUsers(accounts);
       console.log(r.seeded ? `Created ${r.count} demo users:\n${demoLoginLines().join('\n')}` : 'The database already has users: nothing seeded.');
+    }).catch(fail),
+  );
+
+const content = program.command('content').description('curriculum content: validate and publish');
+
+content
+  .command('validate [dir]')
+  .description('check every curriculum under dir (default content/): one line per problem as file:line field: message')
+  .action((dir = 'content') => {
+    try {
+      const { results, problems } = validateFolders(dir);
+      if (problems) {
+        console.error(`\n${problems} problem(s) found: nothing can be published until they are fixed.`);
+        process.exit(1);
+      }
+      for (const r of results) {
+        const d = r.content!.definition;
+        console.log(`${r.name}: valid — ${d.phases.length} phases, ${d.modules.length} modules, ${Object.keys(r.content!.banks).length} banks, ${Object.keys(r.content!.forms).length} forms`);
+      }
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+content
+  .command('publish [dir]')
+  .description('validate, then store each changed curriculum as a new immutable version (unchanged content is a no-op)')
+  .action((dir = 'content') =>
+    withDatabase(async ({ curricula }) => {
+      const { results, problems } = validateFolders(dir);
+      if (problems) {
+        console.error(`\n${problems} problem(s) found: nothing was published.`);
+        process.exit(1);
+      }
+      for (const r of results) {
+        const res = await curricula.publish('cli', r.content!);
+        if (res.status === 'unchanged') console.log(`${r.name}: unchanged (current version ${res.versionId})`);
+        else console.log(`${r.name}: published ${res.versionId}\n${res.changes.map((c) => `  ${c}`).join('\n')}`);
+      }
     }).catch(fail),
   );
 
@@ -245,7 +308,7 @@ user
   .option('--manager <email>', "the rep's manager (required for reps)")
   .option('--password <password>', 'initial password (at least 10 characters)')
   .action((opts: { email: string; name: string; role: string; manager?: string; password?: string }) =>
-    withAccounts(async (accounts) => {
+    withDatabase(async ({ accounts }) => {
       let managerId: string | null = null;
       if (opts.manager) {
         const manager = (await accounts.managers()).find((m) => m.email === opts.manager!.trim().toLowerCase());
@@ -267,7 +330,7 @@ user
   .description('give a user a new temporary password')
   .requiredOption('--email <email>')
   .action((opts: { email: string }) =>
-    withAccounts(async (accounts) => {
+    withDatabase(async ({ accounts }) => {
       const match = await accounts.findByEmail(opts.email);
       if (!match) throw new ValidationFailed([{ path: '--email', message: `no user with the email ${opts.email}` }]);
       const { temporaryPassword } = await accounts.resetPassword('system', match.id);
@@ -279,7 +342,7 @@ user
   .command('list')
   .description('list users')
   .action(() =>
-    withAccounts(async (accounts) => {
+    withDatabase(async ({ accounts }) => {
       for (const u of await accounts.list({ id: 'cli', role: 'admin' })) {
         console.log(`${u.role.padEnd(8)} ${u.email.padEnd(32)} ${u.name}${u.active ? '' : ' (inactive)'}`);
       }

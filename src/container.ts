@@ -10,6 +10,8 @@ import { createQueue } from './infra/queue.js';
 import { createSessionStore } from './infra/sessions.js';
 import { accountModels, type AccountModels } from './features/accounts/model.js';
 import { AccountService } from './features/accounts/service.js';
+import { curriculumModels, type CurriculumModels } from './features/curricula/model.js';
+import { CurriculumService } from './features/curricula/service.js';
 
 /**
  * The composition root: infrastructure → models → services, wired once. The HTTP app, the
@@ -22,8 +24,9 @@ export interface Container {
   redis: Redis;
   queue: Queue;
   sessionStore: MongoStore;
-  models: AccountModels;
+  models: AccountModels & CurriculumModels;
   accounts: AccountService;
+  curricula: CurriculumService;
   /** MongoDB and Redis both answer (what /readyz reports) */
   readiness(): Promise<{ mongo: string; redis: string; ok: boolean }>;
   close(): Promise<void>;
@@ -35,7 +38,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-  const models = accountModels(mongo);
+  const models = { ...accountModels(mongo), ...curriculumModels(mongo) };
   await Promise.all(Object.values(models).map((m) => m.init())); // indexes exist before the first write
   const sessionStore = createSessionStore(mongo, Math.round(config.sessionMaxAgeMs / 1000));
 
@@ -48,6 +51,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     sessionStore,
     models,
     accounts: new AccountService(models),
+    curricula: new CurriculumService(models),
     async readiness() {
       const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);
       const mongoState = m.status === 'fulfilled' ? 'ok' : (m.reason as Error).message;

@@ -34,6 +34,7 @@ const schema = z.object({
     .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only')
     .default('onramp'),
   DATA_DIR: z.string().default('./data'),
+  CONTENT_DIR: z.string().default('./content'),
   ONRAMP_CACHE_DIR: z.string().optional(),
   FERRETDB_BIN: z.string().optional(),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -61,6 +62,8 @@ export interface Config {
   readonly redisUrl: string | undefined;
   readonly redisPrefix: string;
   readonly dataDir: string;
+  /** curriculum files that "Publish" in the web UI reads */
+  readonly contentDir: string;
   readonly cacheDir: string;
   readonly ferretdbBin: string | undefined;
   readonly sessionSecret: string | undefined;
@@ -108,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     dataDir: resolve(e.DATA_DIR),
+    contentDir: resolve(e.CONTENT_DIR),
     cacheDir: resolve(e.ONRAMP_CACHE_DIR ?? `${homedir()}/.cache/onramp`),
     ferretdbBin: e.FERRETDB_BIN,
     sessionSecret: e.SESSION_SECRET,

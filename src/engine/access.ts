@@ -21,6 +21,10 @@ export const PERMISSIONS = {
   'users.manage': { admin: 'all' },
   /** own API tokens for machine clients */
   'tokens.manage': { rep: 'own', manager: 'own', trainer: 'own', admin: 'own' },
+  /** see published curricula and their versions */
+  'curricula.read': { manager: 'all', trainer: 'all', admin: 'all' },
+  /** publish content as a new version */
+  'curricula.publish': { trainer: 'all', admin: 'all' },
   /** system status: service versions, queue state */
   'system.view': { admin: 'all' },
 } as const satisfies Record<string, Partial<Record<Role, Scope>>>;

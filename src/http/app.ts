@@ -9,6 +9,7 @@ import { accountApiRoutes } from '../features/accounts/api.js';
 import { accountPageRoutes } from '../features/accounts/pages.js';
 import { homePageRoutes } from '../features/home/pages.js';
 import { systemRoutes } from '../features/system/api.js';
+import { curriculumPageRoutes } from '../features/curricula/pages.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -18,7 +19,7 @@ import { SESSION_COOKIE } from './cookies.js';
 
 /** Every route of the app, in one list: what createApp registers and what the matrix test walks. */
 export function allRoutes(c: Container): RouteDef[] {
-  return [...systemRoutes(c), ...homePageRoutes(c), ...accountPageRoutes(c), ...accountApiRoutes(c)];
+  return [...systemRoutes(c), ...homePageRoutes(c), ...accountPageRoutes(c), ...accountApiRoutes(c), ...curriculumPageRoutes(c)];
 }
 
 /** Builds the Express app. Never listens: main-web.ts does, tests use supertest. */

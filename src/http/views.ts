@@ -18,7 +18,7 @@ interface NavItem {
 export function navFor(role: Role): NavItem[] {
   const items: NavItem[] = [{ href: '/', label: 'Home' }];
   if (role === 'manager') items.push({ href: '/users', label: 'My team' });
-  if (role === 'trainer') items.push({ href: '/users', label: 'People' });
+  if (role === 'trainer') items.push({ href: '/curricula', label: 'Curricula' }, { href: '/users', label: 'People' });
   if (role === 'admin') items.push({ href: '/users', label: 'Users' });
   items.push({ href: '/account', label: 'Account' });
   return items;

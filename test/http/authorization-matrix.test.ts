@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteSummary } from '../../src/http/route.js';
+import { validateCurriculum } from '../../src/content/validate.js';
+import { fixtureFiles } from '../support/curriculum-fixture.js';
 import { anonymous, createTestContext, seedPeople, signIn, type DemoPeople, type SignedIn, type TestContext } from '../support/context.js';
 
 /**
@@ -8,10 +10,10 @@ import { anonymous, createTestContext, seedPeople, signIn, type DemoPeople, type
  *
  * Targets: 'self' the caller, 'team' rep2 (manager1's report, rep1's teammate), 'other' rep4
  * (manager2's report), 'spare' a user who exists to be changed, 'foreignToken' a token that
- * belongs to the spare user.
+ * belongs to the spare user, 'curriculum' the published test fixture.
  */
 type Who = 'anonymous' | 'rep' | 'manager' | 'trainer' | 'admin';
-type Target = 'self' | 'team' | 'other' | 'spare' | 'foreignToken';
+type Target = 'self' | 'team' | 'other' | 'spare' | 'foreignToken' | 'curriculum';
 interface Case {
   target?: Target;
   body?: Record<string, unknown>;
@@ -60,6 +62,9 @@ const MATRIX: Record<string, Case[]> = {
   'GET /api/tokens': [{ expect: api(200, 200, 200, 200) }],
   'POST /api/tokens': [{ body: {}, expect: api(422, 422, 422, 422) }],
   'DELETE /api/tokens/:id': [{ target: 'foreignToken', expect: api(404, 404, 404, 404) }],
+  'GET /curricula': [{ expect: page(403, 200, 200, 200) }],
+  'POST /curricula/publish': [{ expect: page(403, 403, 303, 303) }],
+  'GET /curricula/:id': [{ target: 'curriculum', expect: page(403, 200, 200, 200) }],
 };
 
 const EMAILS: Record<Exclude<Who, 'anonymous'>, string> = {
@@ -90,6 +95,9 @@ beforeAll(async () => {
   ids.spare = spare.user.id;
   ids.team = people.rep2.id;
   ids.other = people.rep4.id;
+  const demo = validateCurriculum('demo', fixtureFiles()).content!;
+  ids.curriculum = demo.definition.id;
+  await ctx.container.curricula.publish('cli', demo);
   ids.foreignToken = (await ctx.container.accounts.createToken({ id: spare.user.id, role: 'trainer' }, 'spare token')).record.id;
 });
 afterAll(() => ctx.close());

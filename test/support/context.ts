@@ -30,6 +30,7 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
     REDIS_PREFIX: `t_${id}`,
     SESSION_SECRET: 'test-secret-test-secret-test-secret-0123',
     DATA_DIR: dataDir,
+    CONTENT_DIR: dataDir, // no curricula unless a test brings its own
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     LOG_PRETTY: 'false',
     ...env,

@@ -1,0 +1,85 @@
+import type { CurriculumContent } from '../../content/validate.js';
+import { contentHash, describeChanges } from '../../content/version.js';
+import { requireAccess, type Actor } from '../../engine/access.js';
+import { NotFound } from '../../errors.js';
+import type { CurriculumDoc, CurriculumModels, CurriculumVersionDoc } from './model.js';
+
+export interface PublishResult {
+  status: 'published' | 'unchanged';
+  versionId: string;
+  changes: string[];
+}
+
+export function versionIdOf(curriculumId: string, hash: string): string {
+  return `${curriculumId}@${hash.slice(0, 12)}`;
+}
+
+export class CurriculumService {
+  constructor(private readonly m: CurriculumModels) {}
+
+  /**
+   * Stores the content as an immutable version unless it equals the current one. The version is
+   * written before it becomes current, so a crash in between leaves the old version current and a
+   * retry completes the publish.
+   */
+  async publish(actor: Actor | 'cli', content: CurriculumContent): Promise<PublishResult> {
+    if (actor !== 'cli') requireAccess(actor, 'curricula.publish');
+    const id = content.definition.id;
+    const hash = contentHash(content);
+    const versionId = versionIdOf(id, hash);
+    const current = await this.m.Curriculum.findById(id).lean<CurriculumDoc>();
+    if (current?.latestHash === hash) return { status: 'unchanged', versionId, changes: [] };
+
+    const previous = current ? await this.m.CurriculumVersion.findById(current.latestVersionId).lean<CurriculumVersionDoc>() : null;
+    const changes = describeChanges(previous?.content, content);
+    const now = new Date();
+    await this.m.CurriculumVersion.updateOne(
+      { _id: versionId },
+      {
+        $setOnInsert: {
+          curriculumId: id,
+          hash,
+          title: content.definition.title,
+          publishedAt: now,
+          publishedBy: actor === 'cli' ? 'cli' : actor.id,
+          previousVersionId: current?.latestVersionId ?? null,
+          changes,
+          content,
+        },
+      },
+      { upsert: true },
+    );
+    const versionCount = await this.m.CurriculumVersion.countDocuments({ curriculumId: id });
+    await this.m.Curriculum.updateOne(
+      { _id: id },
+      { $set: { title: content.definition.title, latestVersionId: versionId, latestHash: hash, publishedAt: now, versionCount } },
+      { upsert: true },
+    );
+    return { status: 'published', versionId, changes };
+  }
+
+  async list(actor: Actor): Promise<CurriculumDoc[]> {
+    requireAccess(actor, 'curricula.read');
+    return this.m.Curriculum.find().sort({ title: 1 }).lean<CurriculumDoc[]>();
+  }
+
+  async versions(actor: Actor, curriculumId: string): Promise<Omit<CurriculumVersionDoc, 'content'>[]> {
+    requireAccess(actor, 'curricula.read');
+    const docs = await this.m.CurriculumVersion.find({ curriculumId }, { content: 0 }).sort({ publishedAt: -1 }).lean<CurriculumVersionDoc[]>();
+    if (!docs.length) throw new NotFound(`No curriculum '${curriculumId}' has been published.`);
+    return docs;
+  }
+
+  /** A version's content, for the engine and pages (no access check: callers decide who sees what). */
+  async version(versionId: string): Promise<CurriculumVersionDoc> {
+    const doc = await this.m.CurriculumVersion.findById(versionId).lean<CurriculumVersionDoc>();
+    if (!doc) throw new NotFound(`No curriculum version '${versionId}'.`);
+    return doc;
+  }
+
+  async latest(curriculumId: string): Promise<CurriculumDoc> {
+    const doc = await this.m.Curriculum.findById(curriculumId).lean<CurriculumDoc>();
+    if (!doc) throw new NotFound(`No curriculum '${curriculumId}' has been published.`);
+    return doc;
+  }
+}
