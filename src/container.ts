@@ -8,10 +8,13 @@ import { connectMongo, pingMongo } from './infra/mongo.js';
 import { connectRedis, pingRedis } from './infra/redis.js';
 import { createQueue } from './infra/queue.js';
 import { createSessionStore } from './infra/sessions.js';
+import { RedisLocker } from './infra/locks.js';
 import { accountModels, type AccountModels } from './features/accounts/model.js';
 import { AccountService } from './features/accounts/service.js';
 import { curriculumModels, type CurriculumModels } from './features/curricula/model.js';
 import { CurriculumService } from './features/curricula/service.js';
+import { enrollmentModels, type EnrollmentModels } from './features/enrollment/model.js';
+import { EnrollmentService } from './features/enrollment/service.js';
 
 /**
  * The composition root: infrastructure → models → services, wired once. The HTTP app, the
@@ -24,9 +27,10 @@ export interface Container {
   redis: Redis;
   queue: Queue;
   sessionStore: MongoStore;
-  models: AccountModels & CurriculumModels;
+  models: AccountModels & CurriculumModels & EnrollmentModels;
   accounts: AccountService;
   curricula: CurriculumService;
+  enrollments: EnrollmentService;
   /** MongoDB and Redis both answer (what /readyz reports) */
   readiness(): Promise<{ mongo: string; redis: string; ok: boolean }>;
   close(): Promise<void>;
@@ -38,8 +42,10 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-  const models = { ...accountModels(mongo), ...curriculumModels(mongo) };
+  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo) };
   await Promise.all(Object.values(models).map((m) => m.init())); // indexes exist before the first write
+  const accounts = new AccountService(models);
+  const curricula = new CurriculumService(models);
   const sessionStore = createSessionStore(mongo, Math.round(config.sessionMaxAgeMs / 1000));
 
   return {
@@ -50,8 +56,9 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     queue,
     sessionStore,
     models,
-    accounts: new AccountService(models),
-    curricula: new CurriculumService(models),
+    accounts,
+    curricula,
+    enrollments: new EnrollmentService(models, curricula, accounts, new RedisLocker(redis, config.redisPrefix)),
     async readiness() {
       const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);
       const mongoState = m.status === 'fulfilled' ? 'ok' : (m.reason as Error).message;

@@ -34,3 +34,13 @@ export class ValidationFailed extends DomainError {
     super(message);
   }
 }
+
+/** A step the sequencing engine does not allow yet; `reasons` say why, in the rep's words. */
+export class GateLocked extends DomainError {
+  constructor(
+    message: string,
+    readonly reasons: string[],
+  ) {
+    super(message);
+  }
+}

@@ -25,6 +25,12 @@ export const PERMISSIONS = {
   'curricula.read': { manager: 'all', trainer: 'all', admin: 'all' },
   /** publish content as a new version */
   'curricula.publish': { trainer: 'all', admin: 'all' },
+  /** enroll reps (one by one or by CSV) */
+  'enrollments.manage': { trainer: 'all', admin: 'all' },
+  /** see a rep's enrollments and roadmap */
+  'enrollments.read': { rep: 'own', manager: 'team', trainer: 'all', admin: 'all' },
+  /** work through one's own modules (open, complete, book, submit) */
+  'learning.take': { rep: 'own' },
   /** system status: service versions, queue state */
   'system.view': { admin: 'all' },
 } as const satisfies Record<string, Partial<Record<Role, Scope>>>;

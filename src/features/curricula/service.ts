@@ -15,6 +15,9 @@ export function versionIdOf(curriculumId: string, hash: string): string {
 }
 
 export class CurriculumService {
+  /** versions never change once published, so each process may keep the ones it read */
+  private readonly cache = new Map<string, CurriculumVersionDoc>();
+
   constructor(private readonly m: CurriculumModels) {}
 
   /**
@@ -72,8 +75,12 @@ export class CurriculumService {
 
   /** A version's content, for the engine and pages (no access check: callers decide who sees what). */
   async version(versionId: string): Promise<CurriculumVersionDoc> {
+    const cached = this.cache.get(versionId);
+    if (cached) return cached;
     const doc = await this.m.CurriculumVersion.findById(versionId).lean<CurriculumVersionDoc>();
     if (!doc) throw new NotFound(`No curriculum version '${versionId}'.`);
+    if (this.cache.size >= 50) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(versionId, doc);
     return doc;
   }
 

@@ -3,6 +3,7 @@ import {
   Conflict,
   DomainError,
   Forbidden,
+  GateLocked,
   NotFound,
   TooManyRequests,
   Unauthenticated,
@@ -19,6 +20,7 @@ const STATUS = new Map<new (...args: never[]) => DomainError, { status: number; 
   [Forbidden, { status: 403, code: 'forbidden', title: 'You do not have access to this page' }],
   [NotFound, { status: 404, code: 'not_found', title: 'Page not found' }],
   [Conflict, { status: 409, code: 'conflict', title: 'That cannot be done right now' }],
+  [GateLocked, { status: 409, code: 'locked', title: 'This module is still locked' }],
   [TooManyRequests, { status: 429, code: 'too_many_requests', title: 'Too many attempts' }],
   [Unavailable, { status: 503, code: 'unavailable', title: 'Onramp is briefly unavailable' }],
 ]);
@@ -40,7 +42,8 @@ function classify(err: unknown): { status: number; code: string; title: string; 
   if (err instanceof DomainError) {
     for (const [Kind, info] of STATUS) {
       if (err instanceof Kind) {
-        return { ...info, message: err.message, ...(err instanceof ValidationFailed ? { problems: err.problems } : {}) };
+        const message = err instanceof GateLocked ? `${err.message} ${err.reasons.join(' ')}` : err.message;
+        return { ...info, message, ...(err instanceof ValidationFailed ? { problems: err.problems } : {}) };
       }
     }
   }
