@@ -31,6 +31,10 @@ export const PERMISSIONS = {
   'enrollments.read': { rep: 'own', manager: 'team', trainer: 'all', admin: 'all' },
   /** work through one's own modules (open, complete, book, submit) */
   'learning.take': { rep: 'own' },
+  /** schedule live sessions, mark attendance, score role plays */
+  'sessions.manage': { trainer: 'all', admin: 'all' },
+  /** see the live sessions on offer */
+  'sessions.read': { rep: 'all', manager: 'all', trainer: 'all', admin: 'all' },
   /** system status: service versions, queue state */
   'system.view': { admin: 'all' },
 } as const satisfies Record<string, Partial<Record<Role, Scope>>>;
