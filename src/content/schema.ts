@@ -43,10 +43,11 @@ const completion = z.discriminatedUnion(
     z.object({ rule: z.literal('viewed') }).strict(),
     z.object({ rule: z.literal('acknowledged'), minMinutes: z.number().int().min(0).optional() }).strict(),
     z.object({ rule: z.literal('passed') }).strict(),
+    z.object({ rule: z.literal('submitted') }).strict(),
     z.object({ rule: z.literal('attended'), rubricPass: percent.optional() }).strict(),
     z.object({ rule: z.literal('approved') }).strict(),
   ],
-  { error: 'rule must be one of viewed, acknowledged, passed, attended, approved' },
+  { error: 'rule must be one of viewed, acknowledged, passed, submitted, attended, approved' },
 );
 
 export const moduleFrontMatter = z
@@ -147,9 +148,11 @@ export const bankFile = z
 export type BankFile = z.infer<typeof bankFile>;
 export type BankQuestion = BankFile['questions'][number];
 
+/** form fields name the answers in code and exports, so camelCase reads naturally there */
+const fieldId = z.string({ error: 'must be an id' }).regex(/^[a-zA-Z][a-zA-Z0-9_-]*$/, 'must start with a letter; letters, digits, _ and - only').max(64);
 const formField = z
   .object({
-    id,
+    id: fieldId,
     label: text,
     type: z.enum(['shortText', 'longText', 'list', 'choice', 'number', 'boolean'], {
       error: 'must be one of shortText, longText, list, choice, number, boolean',

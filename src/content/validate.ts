@@ -32,9 +32,15 @@ const RULES_FOR: Record<CompletionRule['rule'], Modality[]> = {
   viewed: ['elearning'],
   acknowledged: ['elearning'],
   passed: ['assessment'],
+  submitted: ['assessment'],
   attended: ['vilt', 'ilt'],
   approved: ['transfer'],
 };
+
+/** A pre-test is done once taken (it places the rep); other assessments once passed. */
+function defaultCompletion(fm: ModuleFrontMatter): CompletionRule {
+  return fm.assessment?.purpose === 'pretest' ? { rule: 'submitted' } : DEFAULT_COMPLETION[fm.modality];
+}
 
 interface ModuleSource {
   src: YamlSource;
@@ -145,7 +151,7 @@ export function validateCurriculum(folderName: string, files: SourceFile[]): Val
     });
     if (fm.dueDay !== null && fm.dueDay < fm.startDay) problems.push(src.problem(['dueDay'], `is before startDay (${fm.startDay})`));
 
-    const completion = fm.completion ?? DEFAULT_COMPLETION[fm.modality];
+    const completion = fm.completion ?? defaultCompletion(fm);
     if (!RULES_FOR[completion.rule].includes(fm.modality)) {
       problems.push(src.problem(['completion', 'rule'], `'${completion.rule}' does not apply to a ${fm.modality} module (use ${DEFAULT_COMPLETION[fm.modality].rule})`));
     }
@@ -216,7 +222,7 @@ export function validateCurriculum(folderName: string, files: SourceFile[]): Val
       reviews: fm.reviews,
       startDay: fm.startDay,
       dueDay: fm.dueDay,
-      completion: fm.completion ?? DEFAULT_COMPLETION[fm.modality],
+      completion: fm.completion ?? defaultCompletion(fm),
       mastery: fm.mastery,
       delay: fm.delay,
       assessment: fm.assessment

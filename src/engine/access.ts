@@ -29,6 +29,8 @@ export const PERMISSIONS = {
   'enrollments.manage': { trainer: 'all', admin: 'all' },
   /** see a rep's enrollments and roadmap */
   'enrollments.read': { rep: 'own', manager: 'team', trainer: 'all', admin: 'all' },
+  /** lists of enrollments: a manager's team, or everyone */
+  'enrollments.list': { manager: 'team', trainer: 'all', admin: 'all' },
   /** work through one's own modules (open, complete, book, submit) */
   'learning.take': { rep: 'own' },
   /** schedule live sessions, mark attendance, score role plays */

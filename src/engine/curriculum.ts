@@ -18,6 +18,8 @@ export type CompletionRule =
   | { rule: 'acknowledged'; minMinutes?: number }
   /** assessment: a best score at or above the module's mastery threshold */
   | { rule: 'passed' }
+  /** assessment: any scored attempt (a pre-test places the rep; passing sections test them out) */
+  | { rule: 'submitted' }
   /** vilt / ilt: marked attended by the instructor; with rubricPass, also a rubric score at least that (percent) */
   | { rule: 'attended'; rubricPass?: number }
   /** transfer: the manager approved the submission and the rep logged their results */

@@ -93,6 +93,8 @@ function completedAt(m: ModuleDef, curriculum: CurriculumDef, facts: ProgressFac
       const score = own(facts.scores, m.id);
       return score && score.best >= passMark(m, curriculum) ? score.at : null;
     }
+    case 'submitted':
+      return own(facts.scores, m.id)?.at ?? null;
     case 'attended': {
       const a = own(facts.attendance, m.id);
       return a?.status === 'attended' && rubricMet(a.rubricPercent, rule.rubricPass) ? a.at : null;

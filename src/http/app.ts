@@ -10,6 +10,8 @@ import { accountPageRoutes } from '../features/accounts/pages.js';
 import { homePageRoutes } from '../features/home/pages.js';
 import { systemRoutes } from '../features/system/api.js';
 import { curriculumPageRoutes } from '../features/curricula/pages.js';
+import { enrollmentPageRoutes } from '../features/enrollment/pages.js';
+import { learningPageRoutes } from '../features/learning/pages.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -19,7 +21,14 @@ import { SESSION_COOKIE } from './cookies.js';
 
 /** Every route of the app, in one list: what createApp registers and what the matrix test walks. */
 export function allRoutes(c: Container): RouteDef[] {
-  return [...systemRoutes(c), ...homePageRoutes(c), ...accountPageRoutes(c), ...accountApiRoutes(c), ...curriculumPageRoutes(c)];
+  return [
+    ...systemRoutes(c),
+    ...homePageRoutes(c),
+    ...accountPageRoutes(c), ...accountApiRoutes(c),
+    ...curriculumPageRoutes(c),
+    ...enrollmentPageRoutes(c),
+    ...learningPageRoutes(c),
+  ];
 }
 
 /** Builds the Express app. Never listens: main-web.ts does, tests use supertest. */
@@ -54,7 +63,7 @@ export function createApp(c: Container): Express {
           defaultSrc: ["'self'"],
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
+          imgSrc: ["'self'", 'data:', 'https:'], // lesson images may live on the company's own sites
           formAction: ["'self'"],
           frameAncestors: ["'none'"],
           upgradeInsecureRequests: c.config.cookieSecure ? [] : null,
@@ -64,7 +73,7 @@ export function createApp(c: Container): Express {
     }),
   );
   app.use('/assets', express.static(PUBLIC_DIR, { maxAge: c.config.isProduction ? '1d' : 0, index: false }));
-  app.use(express.urlencoded({ extended: false, limit: '100kb' }));
+  app.use(express.urlencoded({ extended: false, limit: '1mb' })); // a confirmed CSV roster comes back as a form field
   app.use(express.json({ limit: '1mb' }));
 
   const sessions = session({
@@ -79,11 +88,11 @@ export function createApp(c: Container): Express {
   const sessionUnlessToken: RequestHandler = (req, res, next) => (req.headers.authorization ? next() : sessions(req, res, next));
   app.use(sessionUnlessToken);
   app.use(authenticate(c.accounts));
-  app.use(csrfProtection);
 
   const routes = allRoutes(c);
   for (const r of routes) {
-    const chain: RequestHandler[] = [authorize(r.access), ...(r.kind === 'page' ? [pageLocals] : []), ...(r.before ?? [])];
+    // CSRF after `before`, so that a multipart upload's form fields (parsed there) carry the token
+    const chain: RequestHandler[] = [authorize(r.access), ...(r.before ?? []), csrfProtection, ...(r.kind === 'page' ? [pageLocals] : [])];
     app[r.method](r.path, ...chain, async (req, res, next) => {
       try {
         await r.handler(req, res, next);

@@ -17,9 +17,10 @@ interface NavItem {
 /** The navigation each role sees; later features add their entries here. */
 export function navFor(role: Role): NavItem[] {
   const items: NavItem[] = [{ href: '/', label: 'Home' }];
-  if (role === 'manager') items.push({ href: '/users', label: 'My team' });
-  if (role === 'trainer') items.push({ href: '/curricula', label: 'Curricula' }, { href: '/users', label: 'People' });
-  if (role === 'admin') items.push({ href: '/users', label: 'Users' });
+  if (role === 'rep') items.push({ href: '/roadmap', label: 'My roadmap' });
+  if (role === 'manager') items.push({ href: '/enrollments', label: 'Team progress' }, { href: '/users', label: 'My team' });
+  if (role === 'trainer') items.push({ href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/users', label: 'People' });
+  if (role === 'admin') items.push({ href: '/users', label: 'Users' }, { href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' });
   items.push({ href: '/account', label: 'Account' });
   return items;
 }
@@ -36,6 +37,7 @@ export function setUpViews(app: Express, cache: boolean): void {
       partialsDir: `${TEMPLATES_DIR}/partials`,
       helpers: {
         eq: (a: unknown, b: unknown) => a === b,
+        lt: (a: number, b: number) => a < b,
         roleLabel: (role: Role) => ROLE_LABELS[role] ?? role,
         date: (iso: unknown) => (typeof iso === 'string' && iso ? `${dateFormat.format(new Date(iso))} UTC` : '—'),
       },

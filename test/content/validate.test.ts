@@ -79,6 +79,12 @@ describe('validateCurriculum', () => {
     expect(problems.some((p) => p.startsWith(expected)), problems.join('\n')).toBe(true);
   });
 
+  it('completes a pre-test once taken, other assessments once passed', () => {
+    const pretest = fixtureFiles(replaceIn('demo/modules/02-check.md', 'purpose: check', 'purpose: pretest'));
+    expect(validateCurriculum('demo', pretest).content!.definition.modules[1]!.completion).toEqual({ rule: 'submitted' });
+    expect(validateCurriculum('demo', fixtureFiles()).content!.definition.modules[1]!.completion).toEqual({ rule: 'passed' });
+  });
+
   it('needs a curriculum.yaml', () => {
     expect(problemsOf({ 'demo/curriculum.yaml': null })).toEqual(['demo/curriculum.yaml:1: is missing: every curriculum folder needs one']);
   });

@@ -120,6 +120,8 @@ describe('completion rules', () => {
     ['passed: below the module threshold', mod({ id: 'm', modality: 'assessment', threshold: 70 }), { scores: { m: { best: 69.9, at: T2 } } }, 'in_progress', null],
     ['passed: the curriculum threshold without an assessment definition', mod({ id: 'm', modality: 'assessment' }), { scores: { m: { best: 80, at: T2 } } }, 'completed', T2],
     ['passed: below the curriculum threshold', mod({ id: 'm', modality: 'assessment' }), { scores: { m: { best: 79, at: T2 } } }, 'in_progress', null],
+    ['submitted: a pre-test is done once taken, whatever the score', mod({ id: 'm', modality: 'assessment', completion: { rule: 'submitted' } }), { scores: { m: { best: 20, at: T2 } } }, 'completed', T2],
+    ['submitted: not taken yet', mod({ id: 'm', modality: 'assessment', completion: { rule: 'submitted' } }), {}, 'available', null],
     ['attended: no rubric needed', mod({ id: 'm', modality: 'vilt' }), { attendance: { m: { status: 'attended', at: T1 } } }, 'completed', T1],
     ['attended: rubric at the pass mark', mod({ id: 'm', modality: 'ilt', completion: { rule: 'attended', rubricPass: 75 } }), { attendance: { m: { status: 'attended', at: T1, rubricPercent: 75 } } }, 'completed', T1],
     ['attended: rubric below the pass mark', mod({ id: 'm', modality: 'ilt', completion: { rule: 'attended', rubricPass: 75 } }), { attendance: { m: { status: 'attended', at: T1, rubricPercent: 60 } } }, 'in_progress', null],

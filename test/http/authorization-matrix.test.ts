@@ -10,10 +10,22 @@ import { anonymous, createTestContext, seedPeople, signIn, type DemoPeople, type
  *
  * Targets: 'self' the caller, 'team' rep2 (manager1's report, rep1's teammate), 'other' rep4
  * (manager2's report), 'spare' a user who exists to be changed, 'foreignToken' a token that
- * belongs to the spare user, 'curriculum' the published test fixture.
+ * belongs to the spare user, 'curriculum' the published test fixture; '…Enrollment' / '…Module'
+ * the enrollments of rep1 (own), rep2 (team) and rep4 (other).
  */
 type Who = 'anonymous' | 'rep' | 'manager' | 'trainer' | 'admin';
-type Target = 'self' | 'team' | 'other' | 'spare' | 'foreignToken' | 'curriculum';
+type Target =
+  | 'self'
+  | 'team'
+  | 'other'
+  | 'spare'
+  | 'foreignToken'
+  | 'curriculum'
+  | 'ownEnrollment'
+  | 'teamEnrollment'
+  | 'otherEnrollment'
+  | 'ownModule'
+  | 'otherModule';
 interface Case {
   target?: Target;
   body?: Record<string, unknown>;
@@ -65,6 +77,25 @@ const MATRIX: Record<string, Case[]> = {
   'GET /curricula': [{ expect: page(403, 200, 200, 200) }],
   'POST /curricula/publish': [{ expect: page(403, 403, 303, 303) }],
   'GET /curricula/:id': [{ target: 'curriculum', expect: page(403, 200, 200, 200) }],
+  'GET /enrollments': [{ expect: page(403, 200, 200, 200) }],
+  'GET /enrollments/new': [{ expect: page(403, 403, 200, 200) }],
+  'POST /enrollments': [{ body: {}, expect: page(403, 403, 422, 422) }],
+  'POST /enrollments/import': [{ body: {}, expect: page(403, 403, 422, 422) }],
+  'POST /enrollments/import/confirm': [{ body: {}, expect: page(403, 403, 422, 422) }],
+  'GET /enrollments/:id': [
+    { target: 'ownEnrollment', expect: page(200, 200, 200, 200) },
+    { target: 'teamEnrollment', expect: page(404, 200, 200, 200) },
+    { target: 'otherEnrollment', expect: page(404, 404, 200, 200) },
+  ],
+  'GET /roadmap': [{ expect: page(200, 403, 403, 403) }],
+  'GET /learn/:enrollmentId/modules/:moduleId': [
+    { target: 'ownModule', expect: page(200, 200, 200, 200) },
+    { target: 'otherModule', expect: page(404, 404, 200, 200) },
+  ],
+  'POST /learn/:enrollmentId/modules/:moduleId/complete': [
+    { target: 'ownModule', expect: page(303, 403, 403, 403) },
+    { target: 'otherModule', expect: page(404, 403, 403, 403) },
+  ],
 };
 
 const EMAILS: Record<Exclude<Who, 'anonymous'>, string> = {
@@ -78,7 +109,7 @@ let ctx: TestContext;
 let people: DemoPeople;
 let routes: RouteSummary[];
 const sessions = new Map<Who, SignedIn>();
-const ids: Partial<Record<Target, string>> = {};
+const ids: Partial<Record<Target, string | Record<string, string>>> = {};
 
 async function browserFor(who: Who, fresh = false): Promise<SignedIn> {
   if (!fresh && sessions.has(who)) return sessions.get(who)!;
@@ -98,6 +129,13 @@ beforeAll(async () => {
   const demo = validateCurriculum('demo', fixtureFiles()).content!;
   ids.curriculum = demo.definition.id;
   await ctx.container.curricula.publish('cli', demo);
+  const enroll = async (p: { id: string }) =>
+    String((await ctx.container.enrollments.enroll('system', { userId: p.id, curriculumId: 'demo', startDate: '2026-01-05' })).enrollment._id);
+  ids.ownEnrollment = await enroll(people.rep1);
+  ids.teamEnrollment = await enroll(people.rep2);
+  ids.otherEnrollment = await enroll(people.rep4);
+  ids.ownModule = { enrollmentId: ids.ownEnrollment, moduleId: 'intro' };
+  ids.otherModule = { enrollmentId: ids.otherEnrollment, moduleId: 'intro' };
   ids.foreignToken = (await ctx.container.accounts.createToken({ id: spare.user.id, role: 'trainer' }, 'spare token')).record.id;
 });
 afterAll(() => ctx.close());
@@ -116,8 +154,9 @@ describe('authorization matrix', () => {
         it(`${key}${c.target ? ` (${c.target})` : ''} as ${who} → ${c.expect[who]}`, async () => {
           const [method, path] = key.split(' ') as [string, string];
           const me = who === 'anonymous' ? undefined : (await ctx.container.accounts.findByEmail(EMAILS[who]))!.id;
-          const targetId = c.target === 'self' ? (me ?? people.rep1.id) : c.target ? ids[c.target]! : undefined;
-          const url = targetId ? path.replace(':id', targetId) : path;
+          const target = c.target === 'self' ? (me ?? people.rep1.id) : c.target ? ids[c.target]! : undefined;
+          const params: Record<string, string> = typeof target === 'string' ? { id: target } : (target ?? {});
+          const url = path.replace(/:(\w+)/g, (_m, name: string) => params[name] ?? `:${name}`);
           const { agent, csrf } = await browserFor(who, c.fresh);
           const req = agent[method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'](url).set('X-CSRF-Token', csrf).set('Accept', 'text/html,application/json');
           const res = c.body ? await req.send(c.body) : await req;

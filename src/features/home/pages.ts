@@ -1,8 +1,10 @@
 import type { Container } from '../../container.js';
 import { route, type RouteDef } from '../../http/route.js';
+import { actorOf } from '../accounts/service.js';
+import { presentRoadmap } from '../enrollment/presenters.js';
 import { systemStatus } from '../system/api.js';
 
-/** The signed-in home page: one per role. Later features fill in their cards. */
+/** The signed-in home page: one per role. */
 export function homePageRoutes(c: Container): RouteDef[] {
   return [
     route({
@@ -12,15 +14,29 @@ export function homePageRoutes(c: Container): RouteDef[] {
       access: 'home.view',
       handler: async (req, res) => {
         const user = req.user!;
+        const actor = actorOf(user);
         switch (user.role) {
           case 'rep': {
-            const manager = user.managerId ? await c.accounts.findActive(user.managerId) : undefined;
-            return res.render('home/rep', { title: 'Home', manager });
+            const [manager, views] = await Promise.all([user.managerId ? c.accounts.findActive(user.managerId) : undefined, c.enrollments.mine(actor)]);
+            return res.render('home/rep', { title: 'Home', manager, roadmaps: views.map(presentRoadmap) });
           }
-          case 'manager':
-            return res.render('home/manager', { title: 'Home', team: await c.accounts.team({ id: user.id, role: user.role }) });
-          case 'trainer':
-            return res.render('home/trainer', { title: 'Home', counts: await c.accounts.countByRole() });
+          case 'manager': {
+            const [team, views] = await Promise.all([c.accounts.team(actor), c.enrollments.list(actor)]);
+            const progress = new Map(views.map((v) => [v.rep.id, presentRoadmap(v)]));
+            return res.render('home/manager', { title: 'Home', team: team.map((u) => ({ ...u, roadmap: progress.get(u.id) })) });
+          }
+          case 'trainer': {
+            const [counts, curricula, views] = await Promise.all([c.accounts.countByRole(), c.curricula.list(actor), c.enrollments.list(actor)]);
+            const rows = views.map(presentRoadmap);
+            return res.render('home/trainer', {
+              title: 'Home',
+              counts,
+              curricula,
+              enrollments: rows.length,
+              overdueReps: rows.filter((r) => r.overdue > 0).length,
+              completed: rows.filter((r) => r.completed).length,
+            });
+          }
           case 'admin':
             return res.render('home/admin', { title: 'Home', counts: await c.accounts.countByRole(), system: await systemStatus(c) });
         }

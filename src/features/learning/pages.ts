@@ -1,0 +1,77 @@
+import type { Container } from '../../container.js';
+import { renderMarkdown } from '../../http/markdown.js';
+import { route, type RouteDef } from '../../http/route.js';
+import { flash } from '../../http/views.js';
+import { actorOf } from '../accounts/service.js';
+import { modalityLabel } from '../curricula/pages.js';
+import { formatDay, presentRoadmap } from '../enrollment/presenters.js';
+
+/** The rep's side: the roadmap and each module's page. */
+export function learningPageRoutes(c: Container): RouteDef[] {
+  const { enrollments } = c;
+  return [
+    route({
+      method: 'get',
+      path: '/roadmap',
+      kind: 'page',
+      access: 'learning.take',
+      handler: async (req, res) => {
+        const views = await enrollments.mine(actorOf(req.user!));
+        res.render('learning/roadmap', { title: 'My roadmap', roadmaps: views.map(presentRoadmap) });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/learn/:enrollmentId/modules/:moduleId',
+      kind: 'page',
+      access: 'enrollments.read',
+      handler: async (req, res) => {
+        const actor = actorOf(req.user!);
+        const enrollmentId = String(req.params.enrollmentId);
+        const moduleId = String(req.params.moduleId);
+        let { view, module, status } = await enrollments.module(actor, enrollmentId, moduleId);
+        const isRep = view.rep.id === actor.id;
+        if (isRep && status.state !== 'locked') {
+          // opening the page is the "launched" event: it starts the module (and completes "viewed" lessons)
+          view = await enrollments.open(actor, enrollmentId, moduleId);
+          status = view.roadmap.modules.find((s) => s.id === moduleId)!;
+        }
+        const titleOf = new Map(view.curriculum.modules.map((m) => [m.id, m.title]));
+        const sessions: unknown[] = [];
+        res.render('learning/module', {
+          title: module.title,
+          enrollmentId,
+          isRep,
+          rep: view.rep,
+          module: {
+            ...module,
+            modalityLabel: modalityLabel(module.modality),
+            reviews: module.reviews.map((r) => titleOf.get(r) ?? r),
+            threshold: module.assessment?.threshold,
+          },
+          status: { ...status, due: formatDay(status.dueOn), opens: formatDay(status.opensOn), done: status.state === 'completed' || status.state === 'tested_out' },
+          lesson: status.state === 'locked' ? null : renderMarkdown(module.body),
+          canAcknowledge: isRep && status.state !== 'locked' && (module.completion.rule === 'acknowledged') && !view.enrollment.facts.completed[module.id],
+          minMinutes: module.completion.rule === 'acknowledged' ? module.completion.minMinutes : undefined,
+          sessions,
+          roadmap: presentRoadmap(view),
+        });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/learn/:enrollmentId/modules/:moduleId/complete',
+      kind: 'page',
+      access: 'learning.take',
+      handler: async (req, res) => {
+        const enrollmentId = String(req.params.enrollmentId);
+        const moduleId = String(req.params.moduleId);
+        const view = await enrollments.acknowledge(actorOf(req.user!), enrollmentId, moduleId);
+        const next = view.roadmap.next[0];
+        const nextTitle = next ? view.curriculum.modules.find((m) => m.id === next)?.title : undefined;
+        flash(req, 'success', nextTitle ? `Done! Next up: ${nextTitle}.` : 'Done!');
+        res.redirect(303, next ? `/learn/${enrollmentId}/modules/${next}` : '/roadmap');
+      },
+    }),
+  ];
+}
