@@ -29,7 +29,9 @@ export function learningPageRoutes(c: Container): RouteDef[] {
         const actor = actorOf(req.user!);
         const enrollmentId = String(req.params.enrollmentId);
         const moduleId = String(req.params.moduleId);
-        let { view, module, status } = await enrollments.module(actor, enrollmentId, moduleId);
+        const found = await enrollments.module(actor, enrollmentId, moduleId);
+        const { module } = found;
+        let { view, status } = found;
         const isRep = view.rep.id === actor.id;
         if (isRep && status.state !== 'locked') {
           // opening the page is the "launched" event: it starts the module (and completes "viewed" lessons)
