@@ -15,6 +15,7 @@ import { accountModels } from './features/accounts/model.js';
 import { AccountService } from './features/accounts/service.js';
 import { createUserInput } from './features/accounts/schemas.js';
 import { demoLoginLines, seedDemoUsers } from './features/accounts/demo-seed.js';
+import { prepareLocalRun } from './features/demo/prepare.js';
 import { ValidationFailed, DomainError } from './errors.js';
 import { curriculumModels } from './features/curricula/model.js';
 import { CurriculumService } from './features/curricula/service.js';
@@ -157,14 +158,9 @@ async function start(): Promise<void> {
     };
     writeRunning(config.dataDir, { pid: process.pid, mongodbUrl: services.mongodbUrl, redisUrl: services.redisUrl, webUrl: config.publicUrl });
 
-    let seeded = false;
-    if (config.demoSeed) {
-      const conn = await connectMongo(services.mongodbUrl);
-      const models = accountModels(conn);
-      await Promise.all(Object.values(models).map((m) => m.init()));
-      seeded = (await seedDemoUsers(new AccountService(models))).seeded;
-      await conn.close();
-    }
+    const conn = await connectMongo(services.mongodbUrl);
+    const prepared = await prepareLocalRun(conn, config, log).finally(() => conn.close());
+    const seeded = prepared.seededUsers;
 
     for (const role of ['serve', 'worker'] as const) {
       // detached: Ctrl-C reaches only this process, which stops web and worker first, then the services
@@ -184,6 +180,7 @@ async function start(): Promise<void> {
       `Onramp is running at ${config.publicUrl}   (ready in ${seconds}s)`,
       `  data folder: ${config.dataDir}`,
       ...services.descriptions.map((d) => `  ${d}`),
+      ...prepared.lines.map((l) => `  ${l}`),
       ...(config.demoSeed ? [`Demo sign-ins${seeded ? ' (just created)' : ''}:`, ...demoLoginLines()] : []),
       'Press Ctrl-C to stop.',
       '',

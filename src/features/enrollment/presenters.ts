@@ -2,7 +2,7 @@ import type { ModuleState } from '../../engine/curriculum.js';
 import type { EnrollmentView } from './service.js';
 import { modalityLabel } from '../curricula/pages.js';
 
-const STATE_LABELS: Record<ModuleState, string> = {
+export const STATE_LABELS: Record<ModuleState, string> = {
   locked: 'Locked',
   available: 'Ready to start',
   in_progress: 'In progress',

@@ -4,7 +4,13 @@ import { route, type RouteDef } from '../../http/route.js';
 import { flash } from '../../http/views.js';
 import { actorOf } from '../accounts/service.js';
 import { modalityLabel } from '../curricula/pages.js';
-import { formatDay, presentRoadmap } from '../enrollment/presenters.js';
+import { formatDay, presentRoadmap, STATE_LABELS } from '../enrollment/presenters.js';
+
+/** Lessons often open with their own title as a heading; the page already shows it. */
+function withoutTitle(body: string, title: string): string {
+  const first = /^#\s+(.+)\r?\n/.exec(body);
+  return first && first[1]!.trim() === title.trim() ? body.slice(first[0].length) : body;
+}
 
 /** The rep's side: the roadmap and each module's page. */
 export function learningPageRoutes(c: Container): RouteDef[] {
@@ -51,8 +57,8 @@ export function learningPageRoutes(c: Container): RouteDef[] {
             reviews: module.reviews.map((r) => titleOf.get(r) ?? r),
             threshold: module.assessment?.threshold,
           },
-          status: { ...status, due: formatDay(status.dueOn), opens: formatDay(status.opensOn), done: status.state === 'completed' || status.state === 'tested_out' },
-          lesson: status.state === 'locked' ? null : renderMarkdown(module.body),
+          status: { ...status, stateLabel: STATE_LABELS[status.state], due: formatDay(status.dueOn), opens: formatDay(status.opensOn), done: status.state === 'completed' || status.state === 'tested_out' },
+          lesson: status.state === 'locked' ? null : renderMarkdown(withoutTitle(module.body, module.title)),
           canAcknowledge: isRep && status.state !== 'locked' && (module.completion.rule === 'acknowledged') && !view.enrollment.facts.completed[module.id],
           minMinutes: module.completion.rule === 'acknowledged' ? module.completion.minMinutes : undefined,
           sessions,

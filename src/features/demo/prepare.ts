@@ -1,0 +1,58 @@
+import type { Connection } from 'mongoose';
+import type { Config } from '../../config/env.js';
+import { findCurriculumFolders } from '../../content/load.js';
+import { formatProblem } from '../../content/source.js';
+import { validateCurriculum } from '../../content/validate.js';
+import { dayIn } from '../../engine/calendar.js';
+import type { Logger } from '../../infra/logger.js';
+import { LocalLocker } from '../../infra/locks.js';
+import { accountModels } from '../accounts/model.js';
+import { seedDemoUsers } from '../accounts/demo-seed.js';
+import { AccountService } from '../accounts/service.js';
+import { curriculumModels } from '../curricula/model.js';
+import { CurriculumService } from '../curricula/service.js';
+import { enrollmentModels } from '../enrollment/model.js';
+import { EnrollmentService } from '../enrollment/service.js';
+import { seedDemoLearning } from './learning.js';
+
+/**
+ * What `onramp start` does before web and worker start: publish the content folder (a no-op when
+ * unchanged) and, on an empty database outside production, create the demo users and enroll them
+ * at different points of the sample curriculum. Runs alone, so an in-process lock is enough.
+ */
+export async function prepareLocalRun(conn: Connection, config: Config, log: Logger): Promise<{ seededUsers: boolean; lines: string[] }> {
+  const models = { ...accountModels(conn), ...curriculumModels(conn), ...enrollmentModels(conn) };
+  await Promise.all(Object.values(models).map((m) => m.init()));
+  const accounts = new AccountService(models);
+  const curricula = new CurriculumService(models);
+  const enrollments = new EnrollmentService(models, curricula, accounts, new LocalLocker());
+  const lines: string[] = [];
+
+  const seededUsers = config.demoSeed ? (await seedDemoUsers(accounts)).seeded : false;
+
+  let folders: ReturnType<typeof findCurriculumFolders> = [];
+  try {
+    folders = findCurriculumFolders(config.contentDir);
+  } catch {
+    lines.push(`curricula: content folder ${config.contentDir} not found, nothing published`);
+  }
+  for (const f of folders) {
+    const { content, problems } = validateCurriculum(f.name, f.files);
+    if (!content) {
+      log.warn(`${f.name} was not published: ${problems.length} problem(s)\n${problems.map(formatProblem).join('\n')}`);
+      lines.push(`curriculum ${f.name}: NOT published (${problems.length} problems; run npm run onramp -- content validate)`);
+      continue;
+    }
+    const res = await curricula.publish('cli', content);
+    lines.push(res.status === 'unchanged' ? `curriculum ${f.name}: version ${res.versionId}` : `curriculum ${f.name}: published ${res.versionId}`);
+  }
+
+  if (seededUsers) {
+    const enrolled = await seedDemoLearning({ accounts, enrollments }, dayIn('UTC', new Date())).catch((err: Error) => {
+      log.warn(`demo enrollments skipped: ${err.message}`);
+      return 0;
+    });
+    if (enrolled) lines.push(`demo: ${enrolled} reps enrolled at different points of the sample curriculum`);
+  }
+  return { seededUsers, lines };
+}
