@@ -1,11 +1,12 @@
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import type { Container } from '../../container.js';
-import { Conflict, Unauthenticated, ValidationFailed } from '../../errors.js';
+import { Unauthenticated, ValidationFailed } from '../../errors.js';
 import { ROLES } from '../../engine/access.js';
 import { loginRateLimits } from '../../http/middleware/rate-limit.js';
 import { parse } from '../../http/middleware/validate.js';
 import { route, type RouteDef } from '../../http/route.js';
 import { flash } from '../../http/views.js';
+import { renderFormProblem } from '../../http/forms.js';
 import { SESSION_COOKIE } from '../../http/cookies.js';
 import { actorOf } from './service.js';
 import { changePasswordInput, createTokenInput, createUserInput, listUsersQuery, loginInput, updateUserInput } from './schemas.js';
@@ -13,24 +14,6 @@ import { changePasswordInput, createTokenInput, createUserInput, listUsersQuery,
 /** Only same-site paths may be a redirect target after sign-in. */
 export function safeNext(next: unknown): string {
   return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
-}
-
-/**
- * Renders a form again with the problems next to their fields, or rethrows what is not a form
- * problem. The status says what happened (422 bad input, 409 conflict); the input stays filled in.
- */
-function renderFormProblem(res: Response, view: string, data: Record<string, unknown>, err: unknown): void {
-  if (err instanceof ValidationFailed) {
-    const errors: Record<string, string> = {};
-    for (const p of err.problems) errors[p.path] = errors[p.path] ? `${errors[p.path]}; ${p.message}` : p.message;
-    res.status(422).render(view, { ...data, errors, formError: 'Please correct the highlighted fields.' });
-    return;
-  }
-  if (err instanceof Conflict) {
-    res.status(409).render(view, { ...data, formError: err.message });
-    return;
-  }
-  throw err;
 }
 
 function roleOptions(selected?: string) {

@@ -1,10 +1,10 @@
 import multer from 'multer';
 import { z } from 'zod';
 import type { Container } from '../../container.js';
-import { ValidationFailed } from '../../errors.js';
 import { parse } from '../../http/middleware/validate.js';
 import { route, type RouteDef } from '../../http/route.js';
 import { flash } from '../../http/views.js';
+import { renderFormProblem } from '../../http/forms.js';
 import { actorOf } from '../accounts/service.js';
 import { objectId } from '../accounts/schemas.js';
 import { presentRoadmap } from './presenters.js';
@@ -83,9 +83,7 @@ export function enrollmentPageRoutes(c: Container): RouteDef[] {
           flash(req, created ? 'success' : 'info', created ? 'Enrolled.' : 'Already enrolled on this curriculum: nothing changed.');
           res.redirect(303, `/enrollments/${String(enrollment._id)}`);
         } catch (err) {
-          if (!(err instanceof ValidationFailed)) throw err;
-          const errors = Object.fromEntries(err.problems.map((p) => [p.path, p.message]));
-          res.status(422).render('enrollments/new', { title: 'Enroll reps', ...(await formData(actor)), values: req.body, errors, formError: 'Please correct the highlighted fields.' });
+          renderFormProblem(res, 'enrollments/new', { title: 'Enroll reps', ...(await formData(actor)), values: req.body }, err);
         }
       },
     }),
