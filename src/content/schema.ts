@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ASSESSMENT_PURPOSES, MODALITIES } from '../engine/curriculum.js';
+import { ASSESSMENT_DEFAULTS as D, ASSESSMENT_PURPOSES, MODALITIES, REVEAL_POLICIES, SCORE_POLICIES } from '../engine/curriculum.js';
 
 /**
  * The shape of each content file (docs/content-format.md is the prose version). Cross-file rules
@@ -87,8 +87,16 @@ export const moduleFrontMatter = z
           )
           .min(1, 'needs at least one pool'),
         testOut: z.array(z.object({ pool: z.number().int().min(0), modules: ids.min(1) }).strict()).optional(),
+        shuffleQuestions: z.boolean().default(D.shuffleQuestions),
+        shuffleOptions: z.boolean().default(D.shuffleOptions),
+        timeLimitMinutes: z.number().int().min(1, 'must be at least 1').max(600).nullable().default(D.timeLimitMinutes),
+        maxAttempts: z.number().int().min(1, 'must be at least 1').nullable().default(D.maxAttempts),
+        cooldownHours: z.number().min(0, 'must be 0 or more').max(24 * 30).default(D.cooldownHours),
+        scorePolicy: z.enum(SCORE_POLICIES, { error: `must be one of ${SCORE_POLICIES.join(', ')}` }).default(D.scorePolicy),
+        partialCredit: z.boolean().default(D.partialCredit),
+        revealAnswers: z.enum(REVEAL_POLICIES, { error: `must be one of ${REVEAL_POLICIES.join(', ')}` }).default(D.revealAnswers),
       })
-      .passthrough()
+      .strict()
       .nullable()
       .default(null),
     form: id.nullable().default(null),

@@ -225,14 +225,7 @@ export function validateCurriculum(folderName: string, files: SourceFile[]): Val
       completion: fm.completion ?? defaultCompletion(fm),
       mastery: fm.mastery,
       delay: fm.delay,
-      assessment: fm.assessment
-        ? {
-            purpose: fm.assessment.purpose,
-            pools: fm.assessment.pools,
-            threshold: fm.assessment.threshold ?? cur.masteryThreshold,
-            ...(fm.assessment.testOut ? { testOut: fm.assessment.testOut } : {}),
-          }
-        : null,
+      assessment: fm.assessment ? { ...fm.assessment, threshold: fm.assessment.threshold ?? cur.masteryThreshold } : null,
       form: fm.form,
       rubric: fm.rubric,
       body,

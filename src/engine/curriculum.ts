@@ -53,14 +53,45 @@ export interface AssessmentPool {
   tags?: string[];
 }
 
+export const SCORE_POLICIES = ['best', 'last', 'average'] as const;
+export type ScorePolicy = (typeof SCORE_POLICIES)[number];
+export const REVEAL_POLICIES = ['after-submit', 'after-pass', 'never'] as const;
+export type RevealPolicy = (typeof REVEAL_POLICIES)[number];
+
 export interface AssessmentDef {
   purpose: AssessmentPurpose;
   pools: AssessmentPool[];
   /** percent needed to pass; defaults to the curriculum's masteryThreshold */
   threshold: number;
+  shuffleQuestions: boolean;
+  shuffleOptions: boolean;
+  /** minutes from start; the server scores an attempt as it stands once past it. null: no limit */
+  timeLimitMinutes: number | null;
+  /** null: unlimited */
+  maxAttempts: number | null;
+  /** hours to wait after a submitted attempt before the next */
+  cooldownHours: number;
+  /** which submitted attempts make the score that counts */
+  scorePolicy: ScorePolicy;
+  /** multiple-select questions earn part of their point for a partly right answer */
+  partialCredit: boolean;
+  /** when the rep sees the right answers and the feedback */
+  revealAnswers: RevealPolicy;
   /** pretest: the sections of the test and the modules a passing section lets the rep test out of */
   testOut?: { pool: number; modules: string[] }[];
 }
+
+/** What an assessment does when its content says nothing else. */
+export const ASSESSMENT_DEFAULTS: Omit<AssessmentDef, 'purpose' | 'pools' | 'threshold' | 'testOut'> = {
+  shuffleQuestions: true,
+  shuffleOptions: true,
+  timeLimitMinutes: null,
+  maxAttempts: null,
+  cooldownHours: 0,
+  scorePolicy: 'best',
+  partialCredit: false,
+  revealAnswers: 'after-submit',
+};
 
 export interface RubricCriterion {
   id: string;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { emptyFacts, MODALITIES, type CompletionRule, type CurriculumDef, type Modality, type ModuleDef, type ModuleState, type ProgressFacts } from '../../src/engine/curriculum.js';
+import { ASSESSMENT_DEFAULTS, emptyFacts, MODALITIES, type CompletionRule, type CurriculumDef, type Modality, type ModuleDef, type ModuleState, type ProgressFacts } from '../../src/engine/curriculum.js';
 import { addDays, computeRoadmap, isDone } from '../../src/engine/sequencing.js';
 
 // Monday 26 Nov 2018: day 7 is Mon 3 Dec, the example in the product copy.
@@ -33,7 +33,7 @@ function mod({ id, all = [], any = [], threshold, ...rest }: ModInput): ModuleDe
     completion: DEFAULT_COMPLETION[modality],
     mastery: [],
     delay: null,
-    assessment: threshold === undefined ? null : { purpose: 'check', pools: [], threshold },
+    assessment: threshold === undefined ? null : { ...ASSESSMENT_DEFAULTS, purpose: 'check', pools: [], threshold },
     form: null,
     rubric: null,
     body: '',
