@@ -30,6 +30,8 @@ export interface SessionSummary {
   seatsLeft: number;
   full: boolean;
   state: SessionState;
+  /** over (its end has passed), whether it ran or was cancelled */
+  past: boolean;
   cancelledAt: string | null;
 }
 
@@ -95,6 +97,7 @@ export function presentSession(s: LiveSessionDoc, instructor: { id: string; name
     seatsLeft,
     full: seatsLeft === 0,
     state: stateOf(s, now),
+    past: now >= new Date(s.endsAt),
     cancelledAt: s.cancelledAt ? new Date(s.cancelledAt).toISOString() : null,
   };
 }
