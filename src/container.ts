@@ -15,6 +15,8 @@ import { curriculumModels, type CurriculumModels } from './features/curricula/mo
 import { CurriculumService } from './features/curricula/service.js';
 import { enrollmentModels, type EnrollmentModels } from './features/enrollment/model.js';
 import { EnrollmentService } from './features/enrollment/service.js';
+import { liveSessionModels, type LiveSessionModels } from './features/sessions/model.js';
+import { LiveSessionService } from './features/sessions/service.js';
 
 /**
  * The composition root: infrastructure → models → services, wired once. The HTTP app, the
@@ -27,10 +29,11 @@ export interface Container {
   redis: Redis;
   queue: Queue;
   sessionStore: MongoStore;
-  models: AccountModels & CurriculumModels & EnrollmentModels;
+  models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels;
   accounts: AccountService;
   curricula: CurriculumService;
   enrollments: EnrollmentService;
+  sessions: LiveSessionService;
   /** MongoDB and Redis both answer (what /readyz reports) */
   readiness(): Promise<{ mongo: string; redis: string; ok: boolean }>;
   close(): Promise<void>;
@@ -42,10 +45,12 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo) };
+  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo) };
   await Promise.all(Object.values(models).map((m) => m.init())); // indexes exist before the first write
   const accounts = new AccountService(models);
   const curricula = new CurriculumService(models);
+  const locks = new RedisLocker(redis, config.redisPrefix);
+  const enrollments = new EnrollmentService(models, curricula, accounts, locks);
   const sessionStore = createSessionStore(mongo, Math.round(config.sessionMaxAgeMs / 1000));
 
   return {
@@ -58,7 +63,8 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     models,
     accounts,
     curricula,
-    enrollments: new EnrollmentService(models, curricula, accounts, new RedisLocker(redis, config.redisPrefix)),
+    enrollments,
+    sessions: new LiveSessionService(models, enrollments, locks),
     async readiness() {
       const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);
       const mongoState = m.status === 'fulfilled' ? 'ok' : (m.reason as Error).message;

@@ -12,6 +12,7 @@ import { systemRoutes } from '../features/system/api.js';
 import { curriculumPageRoutes } from '../features/curricula/pages.js';
 import { enrollmentPageRoutes } from '../features/enrollment/pages.js';
 import { learningPageRoutes } from '../features/learning/pages.js';
+import { sessionPageRoutes } from '../features/sessions/pages.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -28,6 +29,7 @@ export function allRoutes(c: Container): RouteDef[] {
     ...curriculumPageRoutes(c),
     ...enrollmentPageRoutes(c),
     ...learningPageRoutes(c),
+    ...sessionPageRoutes(c),
   ];
 }
 

@@ -19,8 +19,12 @@ export function navFor(role: Role): NavItem[] {
   const items: NavItem[] = [{ href: '/', label: 'Home' }];
   if (role === 'rep') items.push({ href: '/roadmap', label: 'My roadmap' });
   if (role === 'manager') items.push({ href: '/enrollments', label: 'Team progress' }, { href: '/users', label: 'My team' });
-  if (role === 'trainer') items.push({ href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/users', label: 'People' });
-  if (role === 'admin') items.push({ href: '/users', label: 'Users' }, { href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' });
+  if (role === 'trainer') {
+    items.push({ href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/sessions', label: 'Sessions' }, { href: '/users', label: 'People' });
+  }
+  if (role === 'admin') {
+    items.push({ href: '/users', label: 'Users' }, { href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/sessions', label: 'Sessions' });
+  }
   items.push({ href: '/account', label: 'Account' });
   return items;
 }

@@ -25,7 +25,9 @@ type Target =
   | 'teamEnrollment'
   | 'otherEnrollment'
   | 'ownModule'
-  | 'otherModule';
+  | 'otherModule'
+  | 'session'
+  | 'sessionAttendee';
 interface Case {
   target?: Target;
   body?: Record<string, unknown>;
@@ -92,6 +94,17 @@ const MATRIX: Record<string, Case[]> = {
     { target: 'ownModule', expect: page(200, 200, 200, 200) },
     { target: 'otherModule', expect: page(404, 404, 200, 200) },
   ],
+  'GET /sessions': [{ expect: page(403, 403, 200, 200) }],
+  'GET /sessions/new': [{ expect: page(403, 403, 200, 200) }],
+  'POST /sessions': [{ body: {}, expect: page(403, 403, 422, 422) }],
+  'GET /sessions/:id': [{ target: 'session', expect: page(403, 403, 200, 200) }],
+  'POST /sessions/:id/book': [{ target: 'session', body: { enrollmentId: 'OWN_ENROLLMENT' }, expect: page(303, 403, 403, 403) }],
+  'GET /sessions/:id/invite.ics': [{ target: 'session', expect: page(200, 403, 403, 403) }],
+  'POST /sessions/:id/leave': [{ target: 'session', body: { enrollmentId: 'OWN_ENROLLMENT' }, expect: page(303, 403, 403, 403) }],
+  'POST /sessions/:id/attendance': [{ target: 'session', body: {}, expect: page(403, 403, 422, 422) }],
+  // rep1 was never marked present: nothing to score yet
+  'POST /sessions/:id/rubric/:userId': [{ target: 'sessionAttendee', body: {}, expect: page(403, 403, 409, 409) }],
+  'POST /sessions/:id/cancel': [{ target: 'session', expect: page(403, 403, 303, 303) }],
   'POST /learn/:enrollmentId/modules/:moduleId/complete': [
     { target: 'ownModule', expect: page(303, 403, 403, 403) },
     { target: 'otherModule', expect: page(404, 403, 403, 403) },
@@ -126,7 +139,8 @@ beforeAll(async () => {
   ids.spare = spare.user.id;
   ids.team = people.rep2.id;
   ids.other = people.rep4.id;
-  const demo = validateCurriculum('demo', fixtureFiles()).content!;
+  const live = '---\nid: live\ntitle: Live practice\nphase: basics\nmodality: vilt\nminutes: 60\n---\nA virtual session.\n';
+  const demo = validateCurriculum('demo', fixtureFiles({ 'demo/modules/04-live.md': live })).content!;
   ids.curriculum = demo.definition.id;
   await ctx.container.curricula.publish('cli', demo);
   const enroll = async (p: { id: string }) =>
@@ -136,6 +150,13 @@ beforeAll(async () => {
   ids.otherEnrollment = await enroll(people.rep4);
   ids.ownModule = { enrollmentId: ids.ownEnrollment, moduleId: 'intro' };
   ids.otherModule = { enrollmentId: ids.otherEnrollment, moduleId: 'intro' };
+  const inAWeek = new Date(Date.now() + 7 * 86_400_000);
+  const scheduled = await ctx.container.sessions.schedule(
+    { id: people.trainer.id, role: 'trainer' },
+    { curriculumId: 'demo', moduleId: 'live', startsAt: inAWeek, endsAt: new Date(inAWeek.getTime() + 3_600_000), timeZone: 'UTC', capacity: 5, meetingUrl: 'https://meet.example.com/x', instructorId: people.trainer.id },
+  );
+  ids.session = scheduled.id;
+  ids.sessionAttendee = { id: scheduled.id, userId: people.rep1.id };
   ids.foreignToken = (await ctx.container.accounts.createToken({ id: spare.user.id, role: 'trainer' }, 'spare token')).record.id;
 });
 afterAll(() => ctx.close());
@@ -159,7 +180,8 @@ describe('authorization matrix', () => {
           const url = path.replace(/:(\w+)/g, (_m, name: string) => params[name] ?? `:${name}`);
           const { agent, csrf } = await browserFor(who, c.fresh);
           const req = agent[method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'](url).set('X-CSRF-Token', csrf).set('Accept', 'text/html,application/json');
-          const res = c.body ? await req.send(c.body) : await req;
+          const body = c.body && Object.fromEntries(Object.entries(c.body).map(([k, v]) => [k, v === 'OWN_ENROLLMENT' ? ids.ownEnrollment : v]));
+          const res = body ? await req.send(body) : await req;
           expect(res.status, `${method} ${url} as ${who}: ${res.text.slice(0, 200)}`).toBe(c.expect[who]);
         });
       }

@@ -5,6 +5,7 @@ import { flash } from '../../http/views.js';
 import { actorOf } from '../accounts/service.js';
 import { modalityLabel } from '../curricula/pages.js';
 import { formatDay, presentRoadmap, STATE_LABELS } from '../enrollment/presenters.js';
+import { sessionsForRep } from '../sessions/presenters.js';
 
 /** Lessons often open with their own title as a heading; the page already shows it. */
 function withoutTitle(body: string, title: string): string {
@@ -45,7 +46,8 @@ export function learningPageRoutes(c: Container): RouteDef[] {
           status = view.roadmap.modules.find((s) => s.id === moduleId)!;
         }
         const titleOf = new Map(view.curriculum.modules.map((m) => [m.id, m.title]));
-        const sessions: unknown[] = [];
+        const isLive = module.modality === 'vilt' || module.modality === 'ilt';
+        const sessions = isLive ? sessionsForRep(await c.sessions.forModule(view.enrollment.curriculumId, module.id), view.rep.id) : [];
         res.render('learning/module', {
           title: module.title,
           enrollmentId,
@@ -62,6 +64,7 @@ export function learningPageRoutes(c: Container): RouteDef[] {
           canAcknowledge: isRep && status.state !== 'locked' && (module.completion.rule === 'acknowledged') && !view.enrollment.facts.completed[module.id],
           minMinutes: module.completion.rule === 'acknowledged' ? module.completion.minMinutes : undefined,
           sessions,
+          isLive,
           roadmap: presentRoadmap(view),
         });
       },
