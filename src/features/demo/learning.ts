@@ -2,6 +2,7 @@ import { addDays } from '../../engine/sequencing.js';
 import type { ProgressFacts } from '../../engine/curriculum.js';
 import type { AccountService } from '../accounts/service.js';
 import type { EnrollmentService } from '../enrollment/service.js';
+import type { LiveSessionService } from '../sessions/service.js';
 
 export const DEMO_CURRICULUM = 'new-rep-onboarding';
 
@@ -102,8 +103,12 @@ const DEMO_REPS: DemoRep[] = [
  * Enrolls the demo reps on the sample curriculum with some history, on an empty demo database.
  * Their facts go through the same event path as real progress.
  */
-export async function seedDemoLearning(deps: { accounts: AccountService; enrollments: EnrollmentService }, today: string): Promise<number> {
+export async function seedDemoLearning(
+  deps: { accounts: AccountService; enrollments: EnrollmentService; sessions: LiveSessionService },
+  today: string,
+): Promise<number> {
   let count = 0;
+  const enrolledIds = new Map<string, string>();
   for (const r of DEMO_REPS) {
     const user = await deps.accounts.findByEmail(r.email);
     if (!user) continue;
@@ -112,7 +117,40 @@ export async function seedDemoLearning(deps: { accounts: AccountService; enrollm
     if (!created) continue;
     const history = r.facts(startDate);
     await deps.enrollments.applyEvent(enrollment._id, (facts) => ({ ...facts, ...history }));
+    enrolledIds.set(r.email, String(enrollment._id));
     count++;
   }
+  await seedDemoSessions(deps, today, enrolledIds);
   return count;
+}
+
+/** A virtual session and a classroom workshop on the calendar, with rep4 booked on the first. */
+async function seedDemoSessions(
+  deps: { accounts: AccountService; sessions: LiveSessionService },
+  today: string,
+  enrollmentIds: Map<string, string>,
+): Promise<void> {
+  const trainer = await deps.accounts.findByEmail('trainer@demo.onramp.dev');
+  if (!trainer) return;
+  const actor = { id: trainer.id, role: trainer.role };
+  const common = { curriculumId: DEMO_CURRICULUM, timeZone: 'America/Chicago', instructorId: trainer.id };
+  const vilt = await deps.sessions.schedule(actor, {
+    ...common,
+    moduleId: 'roleplay-prep-vilt',
+    startsAt: `${addDays(today, 5)}T10:00`,
+    endsAt: `${addDays(today, 5)}T11:30`,
+    capacity: 12,
+    meetingUrl: 'https://meet.example.com/crewline-roleplay-prep',
+  });
+  await deps.sessions.schedule(actor, {
+    ...common,
+    moduleId: 'roleplay-workshop',
+    startsAt: `${addDays(today, 12)}T09:00`,
+    endsAt: `${addDays(today, 12)}T16:30`,
+    capacity: 8,
+    location: 'Chicago office, Training Room 3 (4th floor)',
+  });
+  const rep4 = await deps.accounts.findByEmail('rep4@demo.onramp.dev');
+  const rep4Enrollment = enrollmentIds.get('rep4@demo.onramp.dev');
+  if (rep4 && rep4Enrollment) await deps.sessions.book({ id: rep4.id, role: 'rep' }, rep4Enrollment, vilt.id);
 }

@@ -14,6 +14,8 @@ import { CurriculumService } from '../curricula/service.js';
 import { enrollmentModels } from '../enrollment/model.js';
 import { EnrollmentService } from '../enrollment/service.js';
 import { seedDemoLearning } from './learning.js';
+import { liveSessionModels } from '../sessions/model.js';
+import { LiveSessionService } from '../sessions/service.js';
 
 /**
  * What `onramp start` does before web and worker start: publish the content folder (a no-op when
@@ -21,11 +23,13 @@ import { seedDemoLearning } from './learning.js';
  * at different points of the sample curriculum. Runs alone, so an in-process lock is enough.
  */
 export async function prepareLocalRun(conn: Connection, config: Config, log: Logger): Promise<{ seededUsers: boolean; lines: string[] }> {
-  const models = { ...accountModels(conn), ...curriculumModels(conn), ...enrollmentModels(conn) };
+  const models = { ...accountModels(conn), ...curriculumModels(conn), ...enrollmentModels(conn), ...liveSessionModels(conn) };
   await Promise.all(Object.values(models).map((m) => m.init()));
   const accounts = new AccountService(models);
   const curricula = new CurriculumService(models);
-  const enrollments = new EnrollmentService(models, curricula, accounts, new LocalLocker());
+  const locks = new LocalLocker();
+  const enrollments = new EnrollmentService(models, curricula, accounts, locks);
+  const sessions = new LiveSessionService(models, enrollments, locks);
   const lines: string[] = [];
 
   const seededUsers = config.demoSeed ? (await seedDemoUsers(accounts)).seeded : false;
@@ -48,11 +52,11 @@ export async function prepareLocalRun(conn: Connection, config: Config, log: Log
   }
 
   if (seededUsers) {
-    const enrolled = await seedDemoLearning({ accounts, enrollments }, dayIn('UTC', new Date())).catch((err: Error) => {
+    const enrolled = await seedDemoLearning({ accounts, enrollments, sessions }, dayIn('UTC', new Date())).catch((err: Error) => {
       log.warn(`demo enrollments skipped: ${err.message}`);
       return 0;
     });
-    if (enrolled) lines.push(`demo: ${enrolled} reps enrolled at different points of the sample curriculum`);
+    if (enrolled) lines.push(`demo: ${enrolled} reps enrolled at different points of the sample curriculum, 2 live sessions scheduled`);
   }
   return { seededUsers, lines };
 }
