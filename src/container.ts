@@ -17,6 +17,8 @@ import { enrollmentModels, type EnrollmentModels } from './features/enrollment/m
 import { EnrollmentService } from './features/enrollment/service.js';
 import { liveSessionModels, type LiveSessionModels } from './features/sessions/model.js';
 import { LiveSessionService } from './features/sessions/service.js';
+import { assessmentModels, type AssessmentModels } from './features/assessments/model.js';
+import { AssessmentService } from './features/assessments/service.js';
 
 /**
  * The composition root: infrastructure → models → services, wired once. The HTTP app, the
@@ -29,11 +31,12 @@ export interface Container {
   redis: Redis;
   queue: Queue;
   sessionStore: MongoStore;
-  models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels;
+  models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels & AssessmentModels;
   accounts: AccountService;
   curricula: CurriculumService;
   enrollments: EnrollmentService;
   sessions: LiveSessionService;
+  assessments: AssessmentService;
   /** MongoDB and Redis both answer (what /readyz reports) */
   readiness(): Promise<{ mongo: string; redis: string; ok: boolean }>;
   close(): Promise<void>;
@@ -45,7 +48,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo) };
+  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo), ...assessmentModels(mongo) };
   await Promise.all(Object.values(models).map((m) => m.init())); // indexes exist before the first write
   const accounts = new AccountService(models);
   const curricula = new CurriculumService(models);
@@ -65,6 +68,12 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     curricula,
     enrollments,
     sessions: new LiveSessionService(models, enrollments, locks),
+    assessments: new AssessmentService(models, curricula, enrollments, locks, {
+      // the worker scores a timed attempt nobody came back to; the job id makes it one job per attempt
+      expireAt: async (attemptId, at) => {
+        await queue.add('attempts.expire', { attemptId }, { jobId: `attempt-expire-${attemptId}`, delay: Math.max(0, at.getTime() - Date.now()) + 10_000 });
+      },
+    }),
     async readiness() {
       const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);
       const mongoState = m.status === 'fulfilled' ? 'ok' : (m.reason as Error).message;

@@ -13,6 +13,7 @@ import { curriculumPageRoutes } from '../features/curricula/pages.js';
 import { enrollmentPageRoutes } from '../features/enrollment/pages.js';
 import { learningPageRoutes } from '../features/learning/pages.js';
 import { sessionPageRoutes } from '../features/sessions/pages.js';
+import { assessmentPageRoutes } from '../features/assessments/pages.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -30,6 +31,7 @@ export function allRoutes(c: Container): RouteDef[] {
     ...enrollmentPageRoutes(c),
     ...learningPageRoutes(c),
     ...sessionPageRoutes(c),
+    ...assessmentPageRoutes(c),
   ];
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Logger } from '../infra/logger.js';
 import type { Connection } from 'mongoose';
 import { purgeExpiredSessions } from '../infra/sessions.js';
+import type { AssessmentService } from '../features/assessments/service.js';
 
 /**
  * Every background job: its name, the shape of its payload (ids only; handlers re-read state)
@@ -10,6 +11,7 @@ import { purgeExpiredSessions } from '../infra/sessions.js';
 export interface JobDeps {
   mongo: Connection;
   log: Logger;
+  assessments: AssessmentService;
 }
 
 export interface JobDefinition<S extends z.ZodType> {
@@ -19,7 +21,7 @@ export interface JobDefinition<S extends z.ZodType> {
   every?: number;
 }
 
-export const JOB_NAMES = ['sessions.purgeExpired'] as const;
+export const JOB_NAMES = ['sessions.purgeExpired', 'attempts.expire'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export const JOBS: { [K in JobName]: JobDefinition<z.ZodType> } = {
@@ -30,6 +32,13 @@ export const JOBS: { [K in JobName]: JobDefinition<z.ZodType> } = {
       const removed = await purgeExpiredSessions(mongo);
       if (removed) log.info({ removed }, 'purged expired sessions');
       return { removed };
+    },
+  },
+  'attempts.expire': {
+    payload: z.object({ attemptId: z.string().regex(/^[a-f0-9]{24}$/) }).strict(),
+    async handle({ assessments }, { attemptId }: { attemptId: string }) {
+      await assessments.expire(attemptId);
+      return { attemptId };
     },
   },
 };

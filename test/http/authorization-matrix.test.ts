@@ -27,7 +27,10 @@ type Target =
   | 'ownModule'
   | 'otherModule'
   | 'session'
-  | 'sessionAttendee';
+  | 'sessionAttendee'
+  | 'ownCheck'
+  | 'attempt'
+  | 'otherAttempt';
 interface Case {
   target?: Target;
   body?: Record<string, unknown>;
@@ -109,6 +112,21 @@ const MATRIX: Record<string, Case[]> = {
     { target: 'ownModule', expect: page(303, 403, 403, 403) },
     { target: 'otherModule', expect: page(404, 403, 403, 403) },
   ],
+  'POST /learn/:enrollmentId/modules/:moduleId/attempts': [
+    { target: 'ownCheck', expect: page(303, 403, 403, 403) },
+    { target: 'otherModule', expect: page(404, 403, 403, 403) },
+  ],
+  'GET /attempts/:id': [
+    { target: 'attempt', expect: page(200, 403, 403, 403) },
+    { target: 'otherAttempt', expect: page(404, 403, 403, 403) },
+  ],
+  'POST /attempts/:id': [{ target: 'attempt', body: {}, expect: page(303, 403, 403, 403) }],
+  'GET /api/attempts/:id': [
+    { target: 'attempt', expect: api(200, 403, 403, 403) },
+    { target: 'otherAttempt', expect: api(404, 403, 403, 403) },
+  ],
+  'PUT /api/attempts/:id/answers': [{ target: 'attempt', body: {}, expect: api(422, 403, 403, 403) }],
+  'POST /api/attempts/:id/submit': [{ target: 'attempt', expect: api(200, 403, 403, 403) }],
 };
 
 const EMAILS: Record<Exclude<Who, 'anonymous'>, string> = {
@@ -149,6 +167,13 @@ beforeAll(async () => {
   ids.teamEnrollment = await enroll(people.rep2);
   ids.otherEnrollment = await enroll(people.rep4);
   ids.ownModule = { enrollmentId: ids.ownEnrollment, moduleId: 'intro' };
+  ids.ownCheck = { enrollmentId: ids.ownEnrollment, moduleId: 'check' };
+  const attemptOf = async (p: { id: string }, enrollmentId: string) => {
+    await ctx.container.enrollments.acknowledge({ id: p.id, role: 'rep' }, enrollmentId, 'intro');
+    return ctx.container.assessments.start({ id: p.id, role: 'rep' }, enrollmentId, 'check');
+  };
+  ids.attempt = await attemptOf(people.rep1, ids.ownEnrollment);
+  ids.otherAttempt = await attemptOf(people.rep4, ids.otherEnrollment);
   ids.otherModule = { enrollmentId: ids.otherEnrollment, moduleId: 'intro' };
   const inAWeek = new Date(Date.now() + 7 * 86_400_000);
   const scheduled = await ctx.container.sessions.schedule(

@@ -16,7 +16,7 @@ beforeAll(async () => {
   ctx = await createTestContext();
   const redis = connectRedis(ctx.config.redisUrl!, 'test-worker');
   extra.push(redis);
-  worker = startWorker(redis, ctx.config.redisPrefix, { mongo: ctx.container.mongo, log: ctx.container.log });
+  worker = startWorker(redis, ctx.config.redisPrefix, { mongo: ctx.container.mongo, log: ctx.container.log, assessments: ctx.container.assessments });
   await worker.waitUntilReady();
   const eventsRedis = connectRedis(ctx.config.redisUrl!, 'test-events');
   extra.push(eventsRedis);
@@ -63,7 +63,7 @@ describe('the worker on real Redis', () => {
   });
 
   it('refuses to boot when a job has no handler', () => {
-    expect(() => assertRegistryComplete({})).toThrow(/sessions.purgeExpired/);
+    expect(() => assertRegistryComplete({})).toThrow(/sessions.purgeExpired, attempts.expire/);
     expect(() => assertRegistryComplete(JOBS)).not.toThrow();
   });
 });

@@ -47,6 +47,7 @@ export function learningPageRoutes(c: Container): RouteDef[] {
         }
         const titleOf = new Map(view.curriculum.modules.map((m) => [m.id, m.title]));
         const isLive = module.modality === 'vilt' || module.modality === 'ilt';
+        const assessment = module.modality === 'assessment' ? await c.assessments.overview(actor, enrollmentId, module.id) : null;
         const sessions = isLive ? sessionsForRep(await c.sessions.forModule(view.enrollment.curriculumId, module.id), view.rep.id) : [];
         res.render('learning/module', {
           title: module.title,
@@ -65,6 +66,7 @@ export function learningPageRoutes(c: Container): RouteDef[] {
           minMinutes: module.completion.rule === 'acknowledged' ? module.completion.minMinutes : undefined,
           sessions,
           isLive,
+          assessment,
           roadmap: presentRoadmap(view),
         });
       },
