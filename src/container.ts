@@ -19,6 +19,7 @@ import { liveSessionModels, type LiveSessionModels } from './features/sessions/m
 import { LiveSessionService } from './features/sessions/service.js';
 import { assessmentModels, type AssessmentModels } from './features/assessments/model.js';
 import { AssessmentService } from './features/assessments/service.js';
+import { AssessmentAnalytics } from './features/assessments/analytics.js';
 
 /**
  * The composition root: infrastructure → models → services, wired once. The HTTP app, the
@@ -37,6 +38,7 @@ export interface Container {
   enrollments: EnrollmentService;
   sessions: LiveSessionService;
   assessments: AssessmentService;
+  assessmentAnalytics: AssessmentAnalytics;
   /** MongoDB and Redis both answer (what /readyz reports) */
   readiness(): Promise<{ mongo: string; redis: string; ok: boolean }>;
   close(): Promise<void>;
@@ -68,6 +70,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     curricula,
     enrollments,
     sessions: new LiveSessionService(models, enrollments, locks),
+    assessmentAnalytics: new AssessmentAnalytics(models, curricula),
     assessments: new AssessmentService(models, curricula, enrollments, locks, {
       // the worker scores a timed attempt nobody came back to; the job id makes it one job per attempt
       expireAt: async (attemptId, at) => {

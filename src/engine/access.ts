@@ -37,6 +37,8 @@ export const PERMISSIONS = {
   'sessions.manage': { trainer: 'all', admin: 'all' },
   /** see the live sessions on offer */
   'sessions.read': { rep: 'all', manager: 'all', trainer: 'all', admin: 'all' },
+  /** assessment results and item analysis across reps */
+  'assessments.analyze': { trainer: 'all', admin: 'all' },
   /** system status: service versions, queue state */
   'system.view': { admin: 'all' },
 } as const satisfies Record<string, Partial<Record<Role, Scope>>>;

@@ -14,6 +14,7 @@ import { enrollmentPageRoutes } from '../features/enrollment/pages.js';
 import { learningPageRoutes } from '../features/learning/pages.js';
 import { sessionPageRoutes } from '../features/sessions/pages.js';
 import { assessmentPageRoutes } from '../features/assessments/pages.js';
+import { assessmentAnalyticsRoutes } from '../features/assessments/analytics-pages.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -32,6 +33,7 @@ export function allRoutes(c: Container): RouteDef[] {
     ...learningPageRoutes(c),
     ...sessionPageRoutes(c),
     ...assessmentPageRoutes(c),
+    ...assessmentAnalyticsRoutes(c),
   ];
 }
 

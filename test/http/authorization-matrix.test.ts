@@ -29,6 +29,8 @@ type Target =
   | 'session'
   | 'sessionAttendee'
   | 'ownCheck'
+  | 'analyticsCurriculum'
+  | 'analyticsModule'
   | 'attempt'
   | 'otherAttempt';
 interface Case {
@@ -127,6 +129,11 @@ const MATRIX: Record<string, Case[]> = {
   ],
   'PUT /api/attempts/:id/answers': [{ target: 'attempt', body: {}, expect: api(422, 403, 403, 403) }],
   'POST /api/attempts/:id/submit': [{ target: 'attempt', expect: api(200, 403, 403, 403) }],
+  'GET /assessments': [{ expect: page(403, 403, 200, 200) }],
+  'GET /assessments/gains/:curriculumId': [{ target: 'analyticsCurriculum', expect: page(403, 403, 200, 200) }],
+  'GET /assessments/:curriculumId/:moduleId': [{ target: 'analyticsModule', expect: page(403, 403, 200, 200) }],
+  'GET /assessments/:curriculumId/:moduleId/items.csv': [{ target: 'analyticsModule', expect: page(403, 403, 200, 200) }],
+  'GET /assessments/:curriculumId/:moduleId/attempts.csv': [{ target: 'analyticsModule', expect: page(403, 403, 200, 200) }],
 };
 
 const EMAILS: Record<Exclude<Who, 'anonymous'>, string> = {
@@ -168,6 +175,8 @@ beforeAll(async () => {
   ids.otherEnrollment = await enroll(people.rep4);
   ids.ownModule = { enrollmentId: ids.ownEnrollment, moduleId: 'intro' };
   ids.ownCheck = { enrollmentId: ids.ownEnrollment, moduleId: 'check' };
+  ids.analyticsCurriculum = { curriculumId: 'demo' };
+  ids.analyticsModule = { curriculumId: 'demo', moduleId: 'check' };
   const attemptOf = async (p: { id: string }, enrollmentId: string) => {
     await ctx.container.enrollments.acknowledge({ id: p.id, role: 'rep' }, enrollmentId, 'intro');
     return ctx.container.assessments.start({ id: p.id, role: 'rep' }, enrollmentId, 'check');
