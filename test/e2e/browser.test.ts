@@ -1,34 +1,24 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, serve, SHOTS } from '../support/browser.js';
 import { createTestContext, seedPeople, type TestContext } from '../support/context.js';
 
 /**
  * The web shell in a real browser (Debian's chromium). Screenshots land in test-results/ so a
  * person can look at what the pages show.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = join(import.meta.dirname, '..', '..', 'test-results');
-
 let ctx: TestContext;
 let server: Server;
 let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
-  mkdirSync(SHOTS, { recursive: true });
   ctx = await createTestContext();
   await seedPeople(ctx.container);
-  server = ctx.app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  ({ server, base } = await serve(ctx.app));
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
