@@ -61,5 +61,5 @@ describe('a rep takes the check in the browser', () => {
     const script = page.locator('li.module', { hasText: 'Build your script' });
     expect(await script.locator('.state').innerText()).toBe('Ready to start');
     await page.close();
-  });
+  }, 120_000);
 });

@@ -34,6 +34,7 @@ describe('in a browser', () => {
     ['admin@demo.onramp.dev', 'System', 'admin'],
   ])('%s signs in with the keyboard, sees their home, and signs out', async (email, heading, role) => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    page.setDefaultTimeout(60_000);
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     await page.goto(`${base}/`);
@@ -53,6 +54,7 @@ describe('in a browser', () => {
 
   it('shows a finished 404 page and the admin user form', async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    page.setDefaultTimeout(60_000);
     await page.goto(`${base}/login`);
     await page.getByLabel('Email').fill('admin@demo.onramp.dev');
     await page.getByLabel('Password').fill('onramp-demo');

@@ -77,7 +77,7 @@ beforeAll(async () => {
       number: 1,
       seed: `s${i}`,
       drawn: { items: [], pools: [] },
-      answers: {},
+      answers: [],
       status: 'submitted',
       startedAt: new Date('2026-01-06T09:00:00Z'),
       submittedAt: new Date('2026-01-06T09:10:00Z'),

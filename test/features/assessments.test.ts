@@ -173,6 +173,45 @@ describe('a timed pre-test', () => {
   });
 });
 
+describe('scenario questions', () => {
+  it('store and score answers to their parts (keys with a dot)', async () => {
+    const scenarioBank = `id: cases
+title: Cases
+questions:
+  - id: case1
+    type: scenario
+    case: A buyer says the budget is gone.
+    questions:
+      - id: a
+        type: single
+        prompt: First move?
+        options:
+          - text: Ask what changed
+            correct: true
+          - text: Offer a discount
+      - id: b
+        type: numeric
+        prompt: Days until their year end?
+        answer: 30
+        tolerance: 1
+`;
+    const caseModule = '---\nid: cases\ntitle: Case check\nphase: basics\nmodality: assessment\nminutes: 5\nassessment:\n  purpose: check\n  pools:\n    - bank: cases\n---\nOne case.\n';
+    const c2 = validateCurriculum('demo', fixtureFiles({ 'demo/banks/cases.yaml': scenarioBank, 'demo/modules/05-cases.md': caseModule })).content!;
+    const other = { ...c2, definition: { ...c2.definition, id: 'cases-demo' } };
+    await ctx.container.curricula.publish('cli', other);
+    const { user } = await ctx.container.accounts.create('system', { email: 'cases@example.com', name: 'Case Rep', role: 'rep', managerId: people.manager1.id, password: 'a rainy sunday' });
+    await enrollments.enroll('system', { userId: user.id, curriculumId: 'cases-demo', startDate: '2026-06-01' });
+    const e = await enrollmentOf(user);
+    const id = await svc.start(rep(user), e, 'cases');
+    const a = (await ctx.container.models.Attempt.findById(id).lean()) as AttemptDoc;
+    const right = a.drawn.items[0]!.parts![0]!.optionOrder.indexOf(0);
+    await svc.save(rep(user), id, { 'case1.a': [right] });
+    const done = await svc.submit(rep(user), id, { 'case1.b': 30.5 });
+    expect(done).toMatchObject({ percent: 100, passed: true });
+    expect((await svc.forRep(rep(user), id)).answers).toEqual({ 'case1.a': [right], 'case1.b': 30.5 });
+  });
+});
+
 describe('what reaches the browser', () => {
   it('never contains a correct answer or feedback before submission, in HTML or JSON', async () => {
     const { user } = await ctx.container.accounts.create('system', { email: 'browser@example.com', name: 'Browser Rep', role: 'rep', managerId: people.manager1.id, password: 'a windy evening' });

@@ -91,7 +91,9 @@ describe('the rep walks the roadmap', () => {
     const { agent, csrf } = await signIn(ctx.app, 'rep1@demo.onramp.dev');
     const roadmap = await agent.get('/roadmap');
     const [, enrollmentId] = /\/learn\/([0-9a-f]{24})\/modules\/intro/.exec(roadmap.text)!;
-    const res = await agent.post(`/learn/${enrollmentId}/modules/script/complete`).type('form').send({ _csrf: csrf }).expect(409);
-    expect(res.text).toContain('is locked');
+    const res = await agent.post(`/learn/${enrollmentId}/modules/script/complete`).type('form').send({ _csrf: csrf }).expect(303);
+    expect(res.headers.location).toBe(`/learn/${enrollmentId}/modules/script`);
+    const page = await agent.get(res.headers.location!).expect(200);
+    expect(page.text).toContain('&#x27;Build your script&#x27; is locked.');
   });
 });

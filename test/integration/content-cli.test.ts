@@ -25,7 +25,7 @@ describe('onramp content validate', () => {
   it('passes the sample curriculum', () => {
     const r = validate('content');
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/new-rep-onboarding: valid — 3 phases, 1\d modules, 2 banks, 1 forms/);
+    expect(r.out).toMatch(/new-rep-onboarding: valid — 3 phases, 1\d modules, \d+ banks, 1 forms/);
   });
 
   it('reports a cycle, an unknown prerequisite and a bad threshold, one line each with file:line, and exits 1', () => {

@@ -25,6 +25,8 @@ export async function serve(app: Express): Promise<{ server: Server; base: strin
 
 export async function signInPage(browser: Browser, base: string, email: string, password = 'onramp-demo'): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  // generous: on 2 busy cores a page load can take seconds while other test files run
+  page.setDefaultTimeout(60_000);
   await page.goto(`${base}/login`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);

@@ -1,6 +1,19 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import type { Answers, AttemptScore, DrawnAttempt } from '../../engine/assessment.js';
 
+export interface StoredAnswer {
+  key: string;
+  value: Answers[string];
+}
+
+export function storeAnswers(answers: Answers): StoredAnswer[] {
+  return Object.entries(answers).map(([key, value]) => ({ key, value }));
+}
+
+export function readAnswers(stored: StoredAnswer[] | undefined): Answers {
+  return Object.fromEntries((stored ?? []).map((a) => [a.key, a.value]));
+}
+
 /**
  * One attempt at an assessment module. The server draws the questions at start and keeps them
  * here with the answers so far; the browser only ever gets the presented form of them.
@@ -16,7 +29,11 @@ export interface AttemptDoc {
   number: number;
   seed: string;
   drawn: DrawnAttempt;
-  answers: Answers;
+  /**
+   * The answers so far as a list: item keys of scenario parts contain a dot, which MongoDB and
+   * FerretDB refuse as a field name.
+   */
+  answers: StoredAnswer[];
   status: 'in_progress' | 'submitted';
   startedAt: Date;
   /** the time limit's end, or null */
@@ -42,7 +59,7 @@ const attemptSchema = new Schema<AttemptDoc>(
     number: { type: Number, required: true },
     seed: { type: String, required: true },
     drawn: { type: Schema.Types.Mixed, required: true },
-    answers: { type: Schema.Types.Mixed, default: {} },
+    answers: { type: Schema.Types.Mixed, default: [] },
     status: { type: String, enum: ['in_progress', 'submitted'], required: true },
     startedAt: { type: Date, required: true },
     deadline: { type: Date, default: null },

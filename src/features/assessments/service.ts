@@ -23,7 +23,7 @@ import { Conflict, GateLocked, NotFound, ValidationFailed } from '../../errors.j
 import type { Locker } from '../../infra/locks.js';
 import type { CurriculumService } from '../curricula/service.js';
 import type { EnrollmentService, EnrollmentView } from '../enrollment/service.js';
-import type { AssessmentModels, AttemptDoc } from './model.js';
+import { readAnswers, storeAnswers, type AssessmentModels, type AttemptDoc } from './model.js';
 
 /** Ends timed attempts that nobody comes back to (a delayed job in the worker). */
 export interface AttemptTimer {
@@ -182,7 +182,7 @@ export class AssessmentService {
         number: submitted.length + 1,
         seed,
         drawn: drawAttempt(def, await this.banks(view.enrollment.versionId), seed),
-        answers: {},
+        answers: [],
         status: 'in_progress',
         startedAt: now,
         deadline: end ? new Date(end) : null,
@@ -223,7 +223,7 @@ export class AssessmentService {
     const { view, module, def } = await this.context(actor, String(attempt.enrollmentId), attempt.moduleId);
     const banks = await this.banks(attempt.versionId);
     if (attempt.status === 'in_progress') {
-      return { attempt: summary(attempt), enrollmentId: String(attempt.enrollmentId), module, def, items: presentForRep(attempt.drawn, banks), answers: attempt.answers, review: null, toReview: [], window: null };
+      return { attempt: summary(attempt), enrollmentId: String(attempt.enrollmentId), module, def, items: presentForRep(attempt.drawn, banks), answers: readAnswers(attempt.answers), review: null, toReview: [], window: null };
     }
     const submitted = await this.submittedAttempts(attempt.enrollmentId, attempt.moduleId);
     const score = policyScore(def.scorePolicy, submitted.map((a) => a.percent ?? 0));
@@ -236,7 +236,7 @@ export class AssessmentService {
       module,
       def,
       items: [],
-      answers: attempt.answers,
+      answers: readAnswers(attempt.answers),
       review: reveal ? reviewAfterSubmit(attempt.drawn, banks, attempt.score!) : null,
       toReview: modulesToReview(attempt.score!).map((id) => ({ id, title: titles.get(id) ?? id })),
       window: this.window(def, submitted, passedOverall),
@@ -264,7 +264,7 @@ export class AssessmentService {
         await this.finalizeById(attemptId, 'time-limit');
         throw new Conflict('Time is up: the attempt was scored with the answers saved before the limit.');
       }
-      const answers = { ...a.answers, ...(await this.checkedAnswers(a, raw)) };
+      const answers = storeAnswers({ ...readAnswers(a.answers), ...(await this.checkedAnswers(a, raw)) });
       await this.m.Attempt.updateOne({ _id: a._id, status: 'in_progress' }, { $set: { answers }, $inc: { rev: 1 } });
       return summary({ ...a, answers });
     });
@@ -284,7 +284,7 @@ export class AssessmentService {
         return summary(a);
       }
       if (this.expired(a)) return summary(await this.finalizeById(attemptId, 'time-limit'));
-      const answers = raw ? { ...a.answers, ...(await this.checkedAnswers(a, raw)) } : a.answers;
+      const answers = raw ? storeAnswers({ ...readAnswers(a.answers), ...(await this.checkedAnswers(a, raw)) }) : a.answers;
       return summary(await this.finalize({ ...a, answers }, 'rep'));
     });
   }
@@ -311,7 +311,7 @@ export class AssessmentService {
     const module = version.content.definition.modules.find((m) => m.id === a.moduleId);
     if (!module?.assessment) throw new NotFound('No such assessment.');
     const def = module.assessment;
-    const score = scoreAttempt(a.drawn, version.content.banks as unknown as Banks, a.answers, { partialCredit: def.partialCredit });
+    const score = scoreAttempt(a.drawn, version.content.banks as unknown as Banks, readAnswers(a.answers), { partialCredit: def.partialCredit });
     const passed = score.percent >= def.threshold;
     const now = this.now();
     // A timed-out attempt is dated at its deadline: that is when its answers were final.

@@ -1,4 +1,5 @@
 import type { Container } from '../../container.js';
+import { Conflict, GateLocked } from '../../errors.js';
 import { renderMarkdown } from '../../http/markdown.js';
 import { route, type RouteDef } from '../../http/route.js';
 import { flash } from '../../http/views.js';
@@ -79,7 +80,16 @@ export function learningPageRoutes(c: Container): RouteDef[] {
       handler: async (req, res) => {
         const enrollmentId = String(req.params.enrollmentId);
         const moduleId = String(req.params.moduleId);
-        const view = await enrollments.acknowledge(actorOf(req.user!), enrollmentId, moduleId);
+        const here = `/learn/${enrollmentId}/modules/${moduleId}`;
+        let view;
+        try {
+          view = await enrollments.acknowledge(actorOf(req.user!), enrollmentId, moduleId);
+        } catch (err) {
+          // too early, or locked: back to the module with the reason, not an error page
+          if (!(err instanceof Conflict) && !(err instanceof GateLocked)) throw err;
+          flash(req, 'error', err instanceof GateLocked ? `${err.message} ${err.reasons.join(' ')}` : err.message);
+          return res.redirect(303, here);
+        }
         const next = view.roadmap.next[0];
         const nextTitle = next ? view.curriculum.modules.find((m) => m.id === next)?.title : undefined;
         flash(req, 'success', nextTitle ? `Done! Next up: ${nextTitle}.` : 'Done!');
