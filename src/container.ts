@@ -20,6 +20,9 @@ import { LiveSessionService } from './features/sessions/service.js';
 import { assessmentModels, type AssessmentModels } from './features/assessments/model.js';
 import { AssessmentService } from './features/assessments/service.js';
 import { AssessmentAnalytics } from './features/assessments/analytics.js';
+import { LrsCredentialService, lrsCredentialModels, type LrsCredentialModels } from './xapi/lrs/credentials.js';
+import { StatementStore } from './xapi/lrs/store.js';
+import { StatementsService } from './xapi/lrs/statements.js';
 
 /**
  * The composition root: infrastructure → models → services, wired once. The HTTP app, the
@@ -32,13 +35,15 @@ export interface Container {
   redis: Redis;
   queue: Queue;
   sessionStore: MongoStore;
-  models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels & AssessmentModels;
+  models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels & AssessmentModels & LrsCredentialModels;
   accounts: AccountService;
   curricula: CurriculumService;
   enrollments: EnrollmentService;
   sessions: LiveSessionService;
   assessments: AssessmentService;
   assessmentAnalytics: AssessmentAnalytics;
+  lrsCredentials: LrsCredentialService;
+  statements: StatementsService;
   /** MongoDB and Redis both answer (what /readyz reports) */
   readiness(): Promise<{ mongo: string; redis: string; ok: boolean }>;
   close(): Promise<void>;
@@ -50,10 +55,12 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo), ...assessmentModels(mongo) };
+  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo), ...assessmentModels(mongo), ...lrsCredentialModels(mongo) };
   await Promise.all(Object.values(models).map((m) => m.init())); // indexes exist before the first write
   const accounts = new AccountService(models);
   const curricula = new CurriculumService(models);
+  const statementStore = new StatementStore(mongo);
+  await statementStore.ensureIndexes();
   const locks = new RedisLocker(redis, config.redisPrefix);
   const enrollments = new EnrollmentService(models, curricula, accounts, locks);
   const sessionStore = createSessionStore(mongo, Math.round(config.sessionMaxAgeMs / 1000));
@@ -71,6 +78,8 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     enrollments,
     sessions: new LiveSessionService(models, enrollments, locks),
     assessmentAnalytics: new AssessmentAnalytics(models, curricula),
+    lrsCredentials: new LrsCredentialService(models),
+    statements: new StatementsService(statementStore),
     assessments: new AssessmentService(models, curricula, enrollments, locks, {
       // the worker scores a timed attempt nobody came back to; the job id makes it one job per attempt
       expireAt: async (attemptId, at) => {

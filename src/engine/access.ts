@@ -39,6 +39,8 @@ export const PERMISSIONS = {
   'sessions.read': { rep: 'all', manager: 'all', trainer: 'all', admin: 'all' },
   /** assessment results and item analysis across reps */
   'assessments.analyze': { trainer: 'all', admin: 'all' },
+  /** issue and revoke xAPI client credentials */
+  'lrs.manage': { admin: 'all' },
   /** system status: service versions, queue state */
   'system.view': { admin: 'all' },
 } as const satisfies Record<string, Partial<Record<Role, Scope>>>;

@@ -15,6 +15,8 @@ import { learningPageRoutes } from '../features/learning/pages.js';
 import { sessionPageRoutes } from '../features/sessions/pages.js';
 import { assessmentPageRoutes } from '../features/assessments/pages.js';
 import { assessmentAnalyticsRoutes } from '../features/assessments/analytics-pages.js';
+import { lrsRoutes } from '../xapi/lrs/routes.js';
+import { lrsAdminRoutes } from '../xapi/lrs/pages.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -34,6 +36,8 @@ export function allRoutes(c: Container): RouteDef[] {
     ...sessionPageRoutes(c),
     ...assessmentPageRoutes(c),
     ...assessmentAnalyticsRoutes(c),
+    ...lrsRoutes(c),
+    ...lrsAdminRoutes(c),
   ];
 }
 
@@ -98,7 +102,8 @@ export function createApp(c: Container): Express {
   const routes = allRoutes(c);
   for (const r of routes) {
     // CSRF after `before`, so that a multipart upload's form fields (parsed there) carry the token
-    const chain: RequestHandler[] = [authorize(r.access), ...(r.before ?? []), csrfProtection, ...(r.kind === 'page' ? [pageLocals] : [])];
+    // (xAPI clients authenticate every request with Basic credentials: no cookie to forge, no CSRF check)
+    const chain: RequestHandler[] = [authorize(r.access), ...(r.before ?? []), ...(r.access === 'xapi' ? [] : [csrfProtection]), ...(r.kind === 'page' ? [pageLocals] : [])];
     app[r.method](r.path, ...chain, async (req, res, next) => {
       try {
         await r.handler(req, res, next);

@@ -5,7 +5,8 @@ import type { Permission } from '../engine/access.js';
  * Every route is declared once, with who may call it. createApp registers the list; the
  * authorization matrix test walks the same list, so a route without a rule cannot hide.
  */
-export type Access = 'public' | 'signed-in' | Permission;
+/** 'xapi': an LRS client with Basic credentials (checked by the /xapi handlers, not by role) */
+export type Access = 'public' | 'signed-in' | 'xapi' | Permission;
 
 export interface RouteDef {
   method: 'get' | 'post' | 'patch' | 'put' | 'delete';

@@ -31,6 +31,7 @@ type Target =
   | 'ownCheck'
   | 'analyticsCurriculum'
   | 'analyticsModule'
+  | 'lrsKey'
   | 'attempt'
   | 'otherAttempt';
 interface Case {
@@ -129,6 +130,14 @@ const MATRIX: Record<string, Case[]> = {
   ],
   'PUT /api/attempts/:id/answers': [{ target: 'attempt', body: {}, expect: api(422, 403, 403, 403) }],
   'POST /api/attempts/:id/submit': [{ target: 'attempt', expect: api(200, 403, 403, 403) }],
+  'GET /xapi/about': [{ expect: everyone(200) }],
+  // the LRS takes Basic credentials only: a browser session (any role) is not an xAPI client
+  'POST /xapi/statements': [{ expect: everyone(401) }],
+  'PUT /xapi/statements': [{ expect: everyone(401) }],
+  'GET /xapi/statements': [{ expect: everyone(401) }],
+  'GET /admin/lrs': [{ expect: page(403, 403, 403, 200) }],
+  'POST /admin/lrs': [{ body: {}, expect: page(403, 403, 403, 422) }],
+  'POST /admin/lrs/:key/revoke': [{ target: 'lrsKey', expect: page(403, 403, 403, 303) }],
   'GET /assessments': [{ expect: page(403, 403, 200, 200) }],
   'GET /assessments/gains/:curriculumId': [{ target: 'analyticsCurriculum', expect: page(403, 403, 200, 200) }],
   'GET /assessments/:curriculumId/:moduleId': [{ target: 'analyticsModule', expect: page(403, 403, 200, 200) }],
@@ -177,6 +186,7 @@ beforeAll(async () => {
   ids.ownCheck = { enrollmentId: ids.ownEnrollment, moduleId: 'check' };
   ids.analyticsCurriculum = { curriculumId: 'demo' };
   ids.analyticsModule = { curriculumId: 'demo', moduleId: 'check' };
+  ids.lrsKey = { key: (await ctx.container.lrsCredentials.issue('system', { name: 'matrix', scopes: ['all'] })).key };
   const attemptOf = async (p: { id: string }, enrollmentId: string) => {
     await ctx.container.enrollments.acknowledge({ id: p.id, role: 'rep' }, enrollmentId, 'intro');
     return ctx.container.assessments.start({ id: p.id, role: 'rep' }, enrollmentId, 'check');

@@ -7,7 +7,9 @@ import { dayIn } from '../../engine/calendar.js';
 import type { Logger } from '../../infra/logger.js';
 import { LocalLocker } from '../../infra/locks.js';
 import { accountModels } from '../accounts/model.js';
-import { seedDemoUsers } from '../accounts/demo-seed.js';
+import { DEMO_PASSWORD, seedDemoUsers } from '../accounts/demo-seed.js';
+
+export const DEMO_LRS_KEY = 'demo-lrs';
 import { AccountService } from '../accounts/service.js';
 import { curriculumModels } from '../curricula/model.js';
 import { CurriculumService } from '../curricula/service.js';
@@ -16,6 +18,7 @@ import { EnrollmentService } from '../enrollment/service.js';
 import { seedDemoLearning } from './learning.js';
 import { liveSessionModels } from '../sessions/model.js';
 import { LiveSessionService } from '../sessions/service.js';
+import { LrsCredentialService, lrsCredentialModels } from '../../xapi/lrs/credentials.js';
 
 /**
  * What `onramp start` does before web and worker start: publish the content folder (a no-op when
@@ -33,6 +36,12 @@ export async function prepareLocalRun(conn: Connection, config: Config, log: Log
   const lines: string[] = [];
 
   const seededUsers = config.demoSeed ? (await seedDemoUsers(accounts)).seeded : false;
+  if (seededUsers) {
+    const lrs = lrsCredentialModels(conn);
+    await lrs.LrsCredential.init();
+    await new LrsCredentialService(lrs).issue('system', { name: 'Demo xAPI client', scopes: ['all'], key: DEMO_LRS_KEY, secret: DEMO_PASSWORD });
+    lines.push(`xAPI LRS: ${config.publicUrl}/xapi with Basic credentials ${DEMO_LRS_KEY} / ${DEMO_PASSWORD}`);
+  }
 
   let folders: ReturnType<typeof findCurriculumFolders> = [];
   try {

@@ -1,0 +1,147 @@
+import type { Request, Response } from 'express';
+import type { Container } from '../../container.js';
+import { route, type RouteDef } from '../../http/route.js';
+import { allows, type LrsClient } from './credentials.js';
+import { MAX_LIMIT, readCursor, XapiError } from './statements.js';
+import { agentKey, isIso8601DateTime } from '../validate.js';
+
+export const XAPI_VERSION = '1.0.3';
+
+/**
+ * The Learning Record Store at /xapi (xAPI 1.0.3). Clients authenticate with HTTP Basic
+ * credentials issued by an admin; every response carries the version header; any 1.0.x request
+ * version is accepted (authoring tools still send 1.0.2).
+ */
+function xapi(c: Container, need: 'read' | 'write' | null, fn: (req: Request, res: Response, client: LrsClient | null) => Promise<unknown>) {
+  return async (req: Request, res: Response) => {
+    res.setHeader('X-Experience-API-Version', XAPI_VERSION);
+    try {
+      let client: LrsClient | null = null;
+      if (need) {
+        client = (await c.lrsCredentials.authenticate(req.headers.authorization)) ?? null;
+        if (!client) {
+          res.setHeader('WWW-Authenticate', 'Basic realm="Onramp LRS"');
+          throw new XapiError(401, 'Authenticate with the Basic credentials an Onramp admin issued.');
+        }
+        const version = req.headers['x-experience-api-version'];
+        if (typeof version !== 'string' || !/^1\.0(\.\d+)?$/.test(version.trim())) {
+          throw new XapiError(400, 'Send the X-Experience-API-Version header with a 1.0.x version.');
+        }
+        if (!allows(client, need)) throw new XapiError(403, `The credential ${client.key} may not ${need} statements.`);
+      }
+      await fn(req, res, client);
+    } catch (err) {
+      if (err instanceof XapiError) {
+        res.status(err.status).json({ error: { message: err.message } });
+        return;
+      }
+      if ((err as { type?: string }).type === 'entity.parse.failed') {
+        res.status(400).json({ error: { message: 'The request body is not valid JSON.' } });
+        return;
+      }
+      throw err;
+    }
+  };
+}
+
+const one = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export function lrsRoutes(c: Container): RouteDef[] {
+  const authorityOf = (client: LrsClient) => ({ objectType: 'Agent', name: client.name, account: { homePage: c.config.publicUrl, name: client.key } });
+  return [
+    route({
+      method: 'get',
+      path: '/xapi/about',
+      kind: 'api',
+      access: 'public',
+      handler: xapi(c, null, async (_req, res) => {
+        res.json({ version: ['1.0.3', '1.0.2', '1.0.1', '1.0.0'], extensions: { 'https://onramp.dev/xapi/extensions/product': 'Onramp' } });
+      }),
+    }),
+    route({
+      method: 'post',
+      path: '/xapi/statements',
+      kind: 'api',
+      access: 'xapi',
+      handler: xapi(c, 'write', async (req, res, client) => {
+        const ids = await c.statements.save(req.body, authorityOf(client!));
+        res.status(200).json(ids);
+      }),
+    }),
+    route({
+      method: 'put',
+      path: '/xapi/statements',
+      kind: 'api',
+      access: 'xapi',
+      handler: xapi(c, 'write', async (req, res, client) => {
+        const id = one(req.query.statementId);
+        if (!id) throw new XapiError(400, 'PUT /xapi/statements needs the statementId parameter.');
+        if (Array.isArray(req.body)) throw new XapiError(400, 'PUT stores one statement: send an object, not an array.');
+        await c.statements.save(req.body, authorityOf(client!), id);
+        res.status(204).end();
+      }),
+    }),
+    route({
+      method: 'get',
+      path: '/xapi/statements',
+      kind: 'api',
+      access: 'xapi',
+      handler: xapi(c, 'read', async (req, res) => {
+        const q = req.query;
+        res.setHeader('X-Experience-API-Consistent-Through', await c.statements.consistentThrough());
+        const statementId = one(q.statementId);
+        const voidedId = one(q.voidedStatementId);
+        const format = (one(q.format) ?? 'exact') as 'exact' | 'ids' | 'canonical';
+        if (!['exact', 'ids', 'canonical'].includes(format)) throw new XapiError(400, 'format must be exact, ids or canonical.');
+        const languages = (req.headers['accept-language'] ?? '').split(',').map((l) => l.split(';')[0]!.trim()).filter(Boolean);
+        if (statementId || voidedId) {
+          const others = Object.keys(q).filter((k) => !['statementId', 'voidedStatementId', 'format', 'attachments'].includes(k));
+          if ((statementId && voidedId) || others.length) throw new XapiError(400, `statementId and voidedStatementId go alone (with format and attachments), not with ${others.join(', ') || 'each other'}.`);
+          return res.json(await c.statements.one(statementId ?? voidedId!, Boolean(voidedId), format, languages));
+        }
+        let agent: string | undefined;
+        if (q.agent !== undefined) {
+          try {
+            agent = agentKey(JSON.parse(String(q.agent))) ?? undefined;
+          } catch {
+            agent = undefined;
+          }
+          if (!agent) throw new XapiError(400, 'agent must be a JSON Agent or identified Group.');
+        }
+        const date = (name: 'since' | 'until') => {
+          const v = one(q[name]);
+          if (v === undefined) return undefined;
+          if (!isIso8601DateTime(v)) throw new XapiError(400, `${name} must be an ISO 8601 timestamp with a time zone.`);
+          return new Date(v);
+        };
+        const limitRaw = one(q.limit);
+        const limit = limitRaw === undefined || limitRaw === '0' ? MAX_LIMIT : Number(limitRaw);
+        if (!Number.isInteger(limit) || limit < 0) throw new XapiError(400, 'limit must be a whole number.');
+        const known = ['agent', 'verb', 'activity', 'registration', 'related_activities', 'related_agents', 'since', 'until', 'limit', 'format', 'attachments', 'ascending', 'cursor'];
+        const unknown = Object.keys(q).filter((k) => !known.includes(k));
+        if (unknown.length) throw new XapiError(400, `Unknown parameter(s): ${unknown.join(', ')}.`);
+        const params = new URLSearchParams(Object.entries(q).filter(([k]) => k !== 'cursor').map(([k, v]): [string, string] => [k, String(v)]));
+        const result = await c.statements.query(
+          {
+            ...(agent ? { agent } : {}),
+            ...(one(q.verb) ? { verb: one(q.verb)! } : {}),
+            ...(one(q.activity) ? { activity: one(q.activity)! } : {}),
+            ...(one(q.registration) ? { registration: one(q.registration)! } : {}),
+            relatedActivities: q.related_activities === 'true',
+            relatedAgents: q.related_agents === 'true',
+            ...(date('since') ? { since: date('since')! } : {}),
+            ...(date('until') ? { until: date('until')! } : {}),
+            ascending: q.ascending === 'true',
+            limit: Math.min(limit, MAX_LIMIT),
+            ...(one(q.cursor) ? { after: readCursor(one(q.cursor)!) } : {}),
+          },
+          format,
+          languages,
+          '/xapi/statements',
+          params,
+        );
+        res.json(result);
+      }),
+    }),
+  ];
+}

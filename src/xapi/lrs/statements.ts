@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { canonicalize, isUuid, validateStatements } from '../validate.js';
+import { indexFields, VOIDED, type StatementDoc, type StatementQuery, type StatementStore } from './store.js';
+
+type Json = Record<string, unknown>;
+
+/** An xAPI request the LRS refuses, with the status the spec gives it. */
+export class XapiError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 412 | 428,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const MAX_LIMIT = 100;
+
+/**
+ * Whether a re-sent statement is the one stored: the fields the LRS set (stored, authority,
+ * version, and timestamp when the client sent none) are left out of the comparison.
+ */
+function sameStatement(stored: Json, resent: Json): boolean {
+  const strip = ({ stored: _s, authority: _a, version: _v, ...rest }: Json) => rest;
+  const old = strip(stored);
+  if (resent.timestamp === undefined) delete old.timestamp;
+  return canonicalJson(old) === canonicalJson(strip(resent));
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value as Json)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Json)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export interface StatementResult {
+  statements: Json[];
+  more: string;
+}
+
+/** The Statements resource: store (with conflict and voiding rules) and query. */
+export class StatementsService {
+  constructor(
+    private readonly store: StatementStore,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Stores one statement or a batch: every statement is validated first (all or nothing), ids are
+   * generated where absent, a re-sent id with the same content is accepted without storing twice,
+   * with other content it is a 409.
+   */
+  async save(input: unknown, authority: Json, putId?: string): Promise<string[]> {
+    if (Array.isArray(input) && !input.length) throw new XapiError(400, 'The request body is an empty array: send at least one statement.');
+    const checked = validateStatements(input);
+    if (!checked.ok) throw new XapiError(400, `Invalid statement: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+    const statements = checked.statements as unknown as Json[];
+
+    if (putId !== undefined) {
+      if (!isUuid(putId)) throw new XapiError(400, 'statementId must be a UUID.');
+      const s = statements[0]!;
+      if (s.id && String(s.id).toLowerCase() !== putId.toLowerCase()) throw new XapiError(409, 'The statement id differs from the statementId parameter.');
+      s.id = putId.toLowerCase();
+    }
+    for (const s of statements) s.id = s.id ? String(s.id).toLowerCase() : randomUUID();
+    const ids = statements.map((s) => String(s.id));
+
+    const existing = new Map((await this.store.byIds(ids)).map((d) => [d._id, JSON.parse(d.json) as Json]));
+    const fresh = statements.filter((s) => {
+      const old = existing.get(String(s.id));
+      if (!old) return true;
+      if (!sameStatement(old, s)) throw new XapiError(409, `A different statement with the id ${String(s.id)} is stored already.`);
+      return false;
+    });
+
+    // A voiding statement may not void another voiding statement.
+    const targets = fresh.filter((s) => (s.verb as Json).id === VOIDED).map((s) => String((s.object as Json).id).toLowerCase());
+    if (targets.length) {
+      const voidingInBatch = new Set(fresh.filter((s) => (s.verb as Json).id === VOIDED).map((s) => String(s.id)));
+      const stored = await this.store.byIds(targets);
+      const bad = targets.find((t) => voidingInBatch.has(t) || stored.some((d) => d._id === t && d.voids !== null));
+      if (bad) throw new XapiError(400, `Statement ${bad} is itself a voiding statement and cannot be voided.`);
+    }
+
+    const stored = this.now();
+    const docs: StatementDoc[] = fresh.map((s, seq) => {
+      const full: Json = { ...s, stored: stored.toISOString(), authority, version: s.version ?? '1.0.0', timestamp: s.timestamp ?? stored.toISOString() };
+      return { _id: String(s.id), json: JSON.stringify(full), stored, seq, voided: false, ...indexFields(full) };
+    });
+    await this.store.insert(docs);
+    await this.store.applyVoids(targets);
+    return ids;
+  }
+
+  /** One statement by id: voided ones only through voidedStatementId, others only through statementId. */
+  async one(id: string, voided: boolean, format: 'exact' | 'ids' | 'canonical' = 'exact', languages: string[] = []): Promise<Json> {
+    if (!isUuid(id)) throw new XapiError(400, `${voided ? 'voidedStatementId' : 'statementId'} must be a UUID.`);
+    const [doc] = await this.store.byIds([id.toLowerCase()]);
+    if (!doc || doc.voided !== voided) throw new XapiError(404, `No ${voided ? 'voided ' : ''}statement ${id}.`);
+    return shape(JSON.parse(doc.json) as Json, format, languages);
+  }
+
+  async query(q: StatementQuery, format: 'exact' | 'ids' | 'canonical', languages: string[], moreBase: string, params: URLSearchParams): Promise<StatementResult> {
+    const docs = await this.store.query({ ...q, limit: q.limit + 1 });
+    const page = docs.slice(0, q.limit);
+    const statements = page.map((d) => shape(JSON.parse(d.json) as Json, format, languages));
+    let more = '';
+    if (docs.length > q.limit) {
+      const last = page.at(-1)!;
+      const next = new URLSearchParams(params);
+      next.set('cursor', Buffer.from(JSON.stringify([last.stored.getTime(), last.seq, last._id])).toString('base64url'));
+      more = `${moreBase}?${next.toString()}`;
+    }
+    return { statements, more };
+  }
+
+  async consistentThrough(): Promise<string> {
+    return ((await this.store.latestStored()) ?? this.now()).toISOString();
+  }
+}
+
+export function readCursor(token: string): { stored: Date; seq: number; id: string } {
+  try {
+    const [stored, seq, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as [number, number, string];
+    if (typeof stored !== 'number' || typeof seq !== 'number' || typeof id !== 'string') throw new Error('shape');
+    return { stored: new Date(stored), seq, id };
+  } catch {
+    throw new XapiError(400, 'The cursor of this "more" link is not valid: start the query again.');
+  }
+}
+
+/** format=ids keeps only identifiers of agents and activities; canonical keeps one language. */
+function shape(s: Json, format: 'exact' | 'ids' | 'canonical', languages: string[]): Json {
+  if (format === 'canonical') return canonicalize(s as never, languages) as unknown as Json;
+  if (format === 'exact') return s;
+  const idsOnly = (v: unknown): unknown => {
+    if (!v || typeof v !== 'object') return v;
+    const o = v as Json;
+    if (o.objectType === 'Agent' || o.objectType === 'Group' || o.mbox || o.mbox_sha1sum || o.openid || o.account) {
+      const out: Json = {};
+      for (const k of ['objectType', 'mbox', 'mbox_sha1sum', 'openid', 'account']) if (o[k] !== undefined) out[k] = o[k];
+      if (o.objectType === 'Group' && !o.mbox && !o.mbox_sha1sum && !o.openid && !o.account && Array.isArray(o.member)) out.member = o.member.map(idsOnly);
+      return out;
+    }
+    return v;
+  };
+  const activityId = (a: unknown) => ({ objectType: 'Activity', id: (a as Json).id });
+  const out: Json = { ...s, actor: idsOnly(s.actor) };
+  const object = s.object as Json;
+  out.object = !object.objectType || object.objectType === 'Activity' ? activityId(object) : idsOnly(object);
+  if (s.context) {
+    const c = { ...(s.context as Json) };
+    if (c.instructor) c.instructor = idsOnly(c.instructor);
+    if (c.team) c.team = idsOnly(c.team);
+    if (c.contextActivities) {
+      const ca = { ...(c.contextActivities as Json) };
+      for (const k of Object.keys(ca)) ca[k] = ([] as unknown[]).concat(ca[k]).map(activityId);
+      c.contextActivities = ca;
+    }
+    out.context = c;
+  }
+  if (s.authority) out.authority = idsOnly(s.authority);
+  return out;
+}
