@@ -1,13 +1,22 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two groups, run one after the other: everything that is quick and parallel first, then the
+ * browser and whole-process tests one file at a time (on 2 cores they starve each other otherwise).
+ * Each group starts one FerretDB and one Redis; each test file gets its own database and key prefix.
+ */
+const SLOW = ['test/e2e/**/*.test.ts', 'test/integration/start-stop.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // One FerretDB and one Redis for the whole run; each test file gets its own database and key prefix.
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
-    testTimeout: 90_000, // browser and process tests on 2 busy cores; unit tests take milliseconds
+    testTimeout: 90_000,
     hookTimeout: 240_000, // the first run on a machine may build FerretDB
     reporters: ['default', './test/support/summary-reporter.ts'],
+    projects: [
+      { extends: true, test: { name: 'core', include: ['test/**/*.test.ts'], exclude: SLOW, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'browser', include: SLOW, fileParallelism: false, sequence: { groupOrder: 1 } } },
+    ],
   },
 });

@@ -23,6 +23,7 @@ import { AssessmentAnalytics } from './features/assessments/analytics.js';
 import { LrsCredentialService, lrsCredentialModels, type LrsCredentialModels } from './xapi/lrs/credentials.js';
 import { StatementStore } from './xapi/lrs/store.js';
 import { StatementsService } from './xapi/lrs/statements.js';
+import { LearningRecorder } from './xapi/recorder.js';
 
 /**
  * The composition root: infrastructure → models → services, wired once. The HTTP app, the
@@ -65,6 +66,17 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   const enrollments = new EnrollmentService(models, curricula, accounts, locks);
   const sessionStore = createSessionStore(mongo, Math.round(config.sessionMaxAgeMs / 1000));
 
+  const statements = new StatementsService(statementStore);
+  const recorder = new LearningRecorder(statements, { baseIri: config.xapiActivityBase, platform: 'Onramp', homePage: config.publicUrl }, log);
+  enrollments.listen(recorder);
+  const assessments = new AssessmentService(models, curricula, enrollments, locks, {
+    // the worker scores a timed attempt nobody came back to; the job id makes it one job per attempt
+    expireAt: async (attemptId, at) => {
+      await queue.add('attempts.expire', { attemptId }, { jobId: `attempt-expire-${attemptId}`, delay: Math.max(0, at.getTime() - Date.now()) + 10_000 });
+    },
+  });
+  assessments.listen(recorder);
+
   return {
     config,
     log,
@@ -79,13 +91,8 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     sessions: new LiveSessionService(models, enrollments, locks),
     assessmentAnalytics: new AssessmentAnalytics(models, curricula),
     lrsCredentials: new LrsCredentialService(models),
-    statements: new StatementsService(statementStore),
-    assessments: new AssessmentService(models, curricula, enrollments, locks, {
-      // the worker scores a timed attempt nobody came back to; the job id makes it one job per attempt
-      expireAt: async (attemptId, at) => {
-        await queue.add('attempts.expire', { attemptId }, { jobId: `attempt-expire-${attemptId}`, delay: Math.max(0, at.getTime() - Date.now()) + 10_000 });
-      },
-    }),
+    statements,
+    assessments,
     async readiness() {
       const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);
       const mongoState = m.status === 'fulfilled' ? 'ok' : (m.reason as Error).message;

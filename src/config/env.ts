@@ -27,6 +27,7 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: z.string().url().optional(),
+  XAPI_ACTIVITY_BASE: z.string().url().optional(),
   MONGODB_URL: optionalUrl(['mongodb://', 'mongodb+srv://']),
   REDIS_URL: optionalUrl(['redis://', 'rediss://']),
   REDIS_PREFIX: z
@@ -56,6 +57,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly publicUrl: string;
+  /** root of the activity IRIs in Onramp's own xAPI statements; keep it stable once statements exist */
+  readonly xapiActivityBase: string;
   /** undefined: start an embedded FerretDB (or mongodb-memory-server) under dataDir */
   readonly mongodbUrl: string | undefined;
   /** undefined: start an embedded redis-server under dataDir */
@@ -107,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    xapiActivityBase: (e.XAPI_ACTIVITY_BASE ?? `${(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '')}/xapi/activities`).replace(/\/$/, ''),
     mongodbUrl: e.MONGODB_URL,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,

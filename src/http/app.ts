@@ -17,6 +17,7 @@ import { assessmentPageRoutes } from '../features/assessments/pages.js';
 import { assessmentAnalyticsRoutes } from '../features/assessments/analytics-pages.js';
 import { lrsRoutes } from '../xapi/lrs/routes.js';
 import { lrsAdminRoutes } from '../xapi/lrs/pages.js';
+import { documentRoutes } from '../xapi/lrs/documents.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -37,6 +38,7 @@ export function allRoutes(c: Container): RouteDef[] {
     ...assessmentPageRoutes(c),
     ...assessmentAnalyticsRoutes(c),
     ...lrsRoutes(c),
+    ...documentRoutes(c),
     ...lrsAdminRoutes(c),
   ];
 }
@@ -83,8 +85,12 @@ export function createApp(c: Container): Express {
     }),
   );
   app.use('/assets', express.static(PUBLIC_DIR, { maxAge: c.config.isProduction ? '1d' : 0, index: false }));
-  app.use(express.urlencoded({ extended: false, limit: '1mb' })); // a confirmed CSV roster comes back as a form field
-  app.use(express.json({ limit: '1mb' }));
+  // xAPI documents are stored byte-exact: keep the raw body of /xapi requests beside the parsed one
+  const keepRawXapiBody = (req: { url?: string; rawBody?: Buffer }, _res: unknown, buf: Buffer) => {
+    if (req.url?.startsWith('/xapi/')) req.rawBody = buf;
+  };
+  app.use(express.urlencoded({ extended: false, limit: '1mb', verify: keepRawXapiBody })); // a confirmed CSV roster comes back as a form field
+  app.use(express.json({ limit: '1mb', verify: keepRawXapiBody }));
 
   const sessions = session({
     name: SESSION_COOKIE,

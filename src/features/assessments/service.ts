@@ -24,10 +24,17 @@ import type { Locker } from '../../infra/locks.js';
 import type { CurriculumService } from '../curricula/service.js';
 import type { EnrollmentService, EnrollmentView } from '../enrollment/service.js';
 import { readAnswers, storeAnswers, type AssessmentModels, type AttemptDoc } from './model.js';
+import type { AttemptEvent, EnrollmentEvent } from '../../xapi/recorder.js';
 
 /** Ends timed attempts that nobody comes back to (a delayed job in the worker). */
 export interface AttemptTimer {
   expireAt(attemptId: string, at: Date): Promise<void>;
+}
+
+/** Who hears about attempts (the xAPI recorder); told after the attempt is saved. */
+export interface AttemptListener {
+  attemptStarted(e: EnrollmentEvent & { module: ModuleDef; attempt: { id: string; number: number; startedAt: string } }): Promise<void>;
+  attemptSubmitted(e: AttemptEvent): Promise<void>;
 }
 
 /** Seconds allowed for an answer sent just before the deadline to arrive. */
@@ -98,6 +105,12 @@ function questionCount(def: AssessmentDef, banks: Banks): number {
 }
 
 export class AssessmentService {
+  private listener: AttemptListener | undefined;
+
+  listen(listener: AttemptListener): void {
+    this.listener = listener;
+  }
+
   constructor(
     private readonly m: AssessmentModels,
     private readonly curricula: CurriculumService,
@@ -162,9 +175,9 @@ export class AssessmentService {
     if (view.rep.id !== actor.id) throw new NotFound('No such enrollment.');
     if (status.state === 'locked') throw new GateLocked(`'${module.title}' is locked.`, status.reasons);
     const key = `attempts:${enrollmentId}:${moduleId}`;
-    const id = await this.locks.withLock(key, async () => {
+    const attempt = await this.locks.withLock(key, async (): Promise<{ id: string; number: number; startedAt: string; fresh?: true }> => {
       const open = await this.m.Attempt.findOne({ enrollmentId: view.enrollment._id, moduleId, status: 'in_progress' }).lean<AttemptDoc>();
-      if (open && !this.expired(open)) return String(open._id);
+      if (open && !this.expired(open)) return { id: String(open._id), number: open.number, startedAt: open.startedAt.toISOString() };
       if (open) await this.finalize(open, 'time-limit');
       const submitted = await this.submittedAttempts(view.enrollment._id, moduleId);
       const score = policyScore(def.scorePolicy, submitted.map((a) => a.percent ?? 0));
@@ -188,14 +201,15 @@ export class AssessmentService {
         deadline: end ? new Date(end) : null,
       });
       if (end) await this.timer.expireAt(String(doc._id), new Date(end));
-      return String(doc._id);
+      return { id: String(doc._id), number: doc.number, startedAt: now.toISOString(), fresh: true };
     });
     await this.enrollments.applyEvent(view.enrollment._id, (facts) => {
       if (facts.started[moduleId]) return null;
       facts.started[moduleId] = this.now().toISOString();
       return facts;
     });
-    return id;
+    if ('fresh' in attempt) await this.listener?.attemptStarted({ ...this.enrollments.eventOf(view), module, attempt });
+    return attempt.id;
   }
 
   /** Past its time limit (with a few seconds' grace for an answer on the wire). */
@@ -328,7 +342,12 @@ export class AssessmentService {
     };
     await this.m.Attempt.updateOne({ _id: a._id, status: 'in_progress' }, { $set: done, $inc: { rev: 1 } });
     const saved = { ...a, ...done } as AttemptDoc;
-    await this.applyToEnrollment(saved);
+    const view = await this.applyToEnrollment(saved);
+    await this.listener?.attemptSubmitted({
+      ...this.enrollments.eventOf(view),
+      module,
+      attempt: { id: String(a._id), number: a.number, startedAt: a.startedAt.toISOString(), submittedAt: submittedAt.toISOString(), earned: score.earned, possible: score.possible, percent: score.percent, passed, testedOut: saved.testedOut },
+    });
     return saved;
   }
 

@@ -10,6 +10,7 @@ import type { EnrollmentDoc, EnrollmentModels } from './model.js';
 import type { AccountService } from '../accounts/service.js';
 import { checkRoster, parseRoster, type CheckedRow } from './roster.js';
 import type { Locker } from '../../infra/locks.js';
+import type { EnrollmentEvent } from '../../xapi/recorder.js';
 
 export type Clock = () => Date;
 
@@ -31,7 +32,25 @@ export interface EnrollmentView {
 
 const MAX_RETRIES = 8;
 
+/** Who hears about enrollments and progress (the xAPI recorder); events are told after they are saved. */
+export interface EnrollmentListener {
+  enrolled(e: EnrollmentEvent, at: string, cohort: string, startDate: string): Promise<void>;
+  progressed(e: EnrollmentEvent, before: { facts: ProgressFacts; roadmap: Roadmap }, after: { facts: ProgressFacts; roadmap: Roadmap }): Promise<void>;
+}
+
 export class EnrollmentService {
+  private listener: EnrollmentListener | undefined;
+
+  /** Wired once in the container. */
+  listen(listener: EnrollmentListener): void {
+    this.listener = listener;
+  }
+
+  /** The event as the listener needs it. */
+  eventOf(view: Pick<EnrollmentView, 'enrollment' | 'curriculum' | 'rep'>): EnrollmentEvent {
+    return { enrollmentId: String(view.enrollment._id), curriculum: view.curriculum, versionId: view.enrollment.versionId, rep: { id: view.rep.id, name: view.rep.name, email: view.rep.email } };
+  }
+
   constructor(
     private readonly m: EnrollmentModels & AccountModels,
     private readonly curricula: CurriculumService,
@@ -79,6 +98,10 @@ export class EnrollmentService {
     // two enrollments of one rep at once: the unique index lets one in, the other finds it
     const res = await upsert().catch((err: { code?: number }) => (err.code === 11000 ? { upsertedCount: 0 } : Promise.reject(err)));
     const enrollment = await this.m.Enrollment.findOne({ userId: user!._id, curriculumId: input.curriculumId }).lean<EnrollmentDoc>();
+    if (res.upsertedCount === 1 && this.listener) {
+      const rep = { id: String(user!._id), name: user!.name, email: user!.email };
+      await this.listener.enrolled({ enrollmentId: String(enrollment!._id), curriculum: version.content.definition, versionId: version._id, rep }, enrollment!.createdAt.toISOString(), enrollment!.cohort, enrollment!.startDate);
+    }
     return { enrollment: enrollment!, created: res.upsertedCount === 1 };
   }
 
@@ -209,7 +232,10 @@ export class EnrollmentService {
         { _id: doc._id, rev: doc.rev },
         { $set: { facts, roadmap, computedOn: view.today }, $inc: { rev: 1 } },
       );
-      if (res.modifiedCount === 1) return { ...view, enrollment: { ...doc, facts, roadmap, computedOn: view.today, rev: doc.rev + 1 }, roadmap };
+      if (res.modifiedCount === 1) {
+        await this.listener?.progressed(this.eventOf(view), { facts: doc.facts, roadmap: view.roadmap }, { facts, roadmap });
+        return { ...view, enrollment: { ...doc, facts, roadmap, computedOn: view.today, rev: doc.rev + 1 }, roadmap };
+      }
     }
     throw new Conflict('Your progress was being updated from elsewhere at the same moment. Please try again.');
   }

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import type { Statement } from '@xapi/xapi';
+import type { CurriculumDef, ModuleDef, ProgressFacts, Roadmap } from '../engine/curriculum.js';
+import type { Logger } from '../infra/logger.js';
+import * as catalogue from './catalogue.js';
+import type { StatementsService } from './lrs/statements.js';
+
+/**
+ * Turns learning events into stored xAPI statements. Statement ids are derived from the event
+ * (enrollment, module, attempt, kind), so recording the same event twice stores it once: the LRS
+ * treats a re-sent identical statement as already stored.
+ */
+export interface EnrollmentEvent {
+  enrollmentId: string;
+  curriculum: CurriculumDef;
+  versionId: string;
+  rep: { id: string; name: string; email: string };
+}
+
+export interface AttemptEvent extends EnrollmentEvent {
+  module: ModuleDef;
+  attempt: { id: string; number: number; startedAt: string; submittedAt: string; earned: number; possible: number; percent: number; passed: boolean; testedOut: string[] };
+}
+
+/** A UUID (version 5 layout) from an event key. */
+export function eventId(key: string): string {
+  const h = createHash('sha1').update(`onramp-event|${key}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const hex = h.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export class LearningRecorder {
+  constructor(
+    private readonly statements: StatementsService,
+    private readonly config: catalogue.CatalogueConfig,
+    private readonly log: Logger,
+  ) {}
+
+  private env(key: string): catalogue.CatalogueEnv {
+    let n = 0;
+    return { config: this.config, newId: () => eventId(`${key}|${n++}`) };
+  }
+
+  private authority() {
+    return { objectType: 'Agent', name: 'Onramp', account: { homePage: this.config.homePage ?? new URL(this.config.baseIri).origin, name: 'onramp' } };
+  }
+
+  /** Stores the statements; a failure is logged, never thrown at the rep whose progress is saved. */
+  private async save(statements: Statement[]): Promise<void> {
+    if (!statements.length) return;
+    try {
+      await this.statements.save(statements, this.authority());
+    } catch (err) {
+      this.log.error({ err, ids: statements.map((s) => s.id) }, 'could not record xAPI statements');
+    }
+  }
+
+  private refs(e: EnrollmentEvent) {
+    return { enrollmentId: e.enrollmentId, curriculum: { id: e.curriculum.id, title: e.curriculum.title, version: e.versionId }, rep: e.rep };
+  }
+
+  private moduleRef(m: ModuleDef): catalogue.ModuleRef {
+    return { id: m.id, title: m.title, modality: m.modality };
+  }
+
+  async enrolled(e: EnrollmentEvent, at: string, cohort: string, startDate: string): Promise<void> {
+    await this.save([catalogue.registered(this.env(`${e.enrollmentId}|registered`), { ...this.refs(e), at, cohort, startDate })]);
+  }
+
+  /**
+   * What one event changed, as statements: modules launched, and modules completed by their own
+   * rule. Assessment results (and test-out waivers) are recorded from the attempt itself.
+   */
+  async progressed(e: EnrollmentEvent, before: { facts: ProgressFacts; roadmap: Roadmap }, after: { facts: ProgressFacts; roadmap: Roadmap }): Promise<void> {
+    const out: Statement[] = [];
+    const base = this.refs(e);
+    const wasDone = new Set(before.roadmap.modules.filter((s) => s.state === 'completed' || s.state === 'tested_out').map((s) => s.id));
+    const byId = new Map(e.curriculum.modules.map((m) => [m.id, m]));
+    for (const m of e.curriculum.modules) {
+      if (after.facts.started[m.id] && !before.facts.started[m.id]) {
+        out.push(catalogue.launched(this.env(`${e.enrollmentId}|${m.id}|launched`), { ...base, module: this.moduleRef(m), at: after.facts.started[m.id]! }));
+      }
+    }
+    for (const s of after.roadmap.modules) {
+      const m = byId.get(s.id);
+      // an assessment's result is its passed / failed statement, not a separate completion
+      if (!m || m.modality === 'assessment' || s.state !== 'completed' || wasDone.has(s.id) || !s.doneAt) continue;
+      out.push(catalogue.completed(this.env(`${e.enrollmentId}|${m.id}|completed`), { ...base, module: this.moduleRef(m), at: s.doneAt }));
+    }
+    await this.save(out);
+  }
+
+  /** A submitted attempt: scored, then passed or failed (a pre-test with its test-outs and waivers). */
+  async attemptSubmitted(e: AttemptEvent): Promise<void> {
+    const env = this.env(`${e.enrollmentId}|attempt|${e.attempt.id}`);
+    const input = {
+      ...this.refs(e),
+      module: this.moduleRef(e.module),
+      at: e.attempt.submittedAt,
+      attempt: { id: e.attempt.id, number: e.attempt.number },
+      purpose: e.module.assessment!.purpose,
+      score: { earned: e.attempt.earned, possible: e.attempt.possible },
+      durationMs: Date.parse(e.attempt.submittedAt) - Date.parse(e.attempt.startedAt),
+      threshold: e.module.assessment!.threshold,
+    };
+    const out: Statement[] = [catalogue.scored(env, input)];
+    if (e.attempt.testedOut.length) {
+      const modules = e.curriculum.modules.filter((m) => e.attempt.testedOut.includes(m.id)).map((m) => this.moduleRef(m));
+      out.push(...catalogue.testedOut(env, { ...input, success: e.attempt.passed, testedOut: modules }));
+    } else {
+      out.push(e.attempt.passed ? catalogue.passed(env, input) : catalogue.failed(env, input));
+    }
+    await this.save(out);
+  }
+
+  async attemptStarted(e: EnrollmentEvent & { module: ModuleDef; attempt: { id: string; number: number; startedAt: string } }): Promise<void> {
+    await this.save([
+      catalogue.attempted(this.env(`${e.enrollmentId}|attempt|${e.attempt.id}|start`), {
+        ...this.refs(e),
+        module: this.moduleRef(e.module),
+        at: e.attempt.startedAt,
+        attempt: { id: e.attempt.id, number: e.attempt.number },
+        purpose: e.module.assessment!.purpose,
+      }),
+    ]);
+  }
+}
