@@ -88,7 +88,7 @@ export function lrsRoutes(c: Container): RouteDef[] {
       access: 'xapi',
       handler: xapi(c, 'read', async (req, res) => {
         const q = req.query;
-        res.setHeader('X-Experience-API-Consistent-Through', await c.statements.consistentThrough());
+        res.setHeader('X-Experience-API-Consistent-Through', c.statements.consistentThrough());
         const statementId = one(q.statementId);
         const voidedId = one(q.voidedStatementId);
         const format = (one(q.format) ?? 'exact') as 'exact' | 'ids' | 'canonical';

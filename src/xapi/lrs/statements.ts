@@ -70,30 +70,34 @@ export class StatementsService {
     for (const s of statements) s.id = s.id ? String(s.id).toLowerCase() : randomUUID();
     const ids = statements.map((s) => String(s.id));
 
-    const existing = new Map((await this.store.byIds(ids)).map((d) => [d._id, JSON.parse(d.json) as Json]));
-    const fresh = statements.filter((s) => {
-      const old = existing.get(String(s.id));
-      if (!old) return true;
-      if (!sameStatement(old, s)) throw new XapiError(409, `A different statement with the id ${String(s.id)} is stored already.`);
-      return false;
-    });
-
     // A voiding statement may not void another voiding statement.
-    const targets = fresh.filter((s) => (s.verb as Json).id === VOIDED).map((s) => String((s.object as Json).id).toLowerCase());
+    const voiding = statements.filter((s) => (s.verb as Json).id === VOIDED);
+    const targets = voiding.map((s) => String((s.object as Json).id).toLowerCase());
     if (targets.length) {
-      const voidingInBatch = new Set(fresh.filter((s) => (s.verb as Json).id === VOIDED).map((s) => String(s.id)));
+      const inBatch = new Set(voiding.map((s) => String(s.id)));
       const stored = await this.store.byIds(targets);
-      const bad = targets.find((t) => voidingInBatch.has(t) || stored.some((d) => d._id === t && d.voids !== null));
+      const bad = targets.find((t) => inBatch.has(t) || stored.some((d) => d._id === t && d.voids !== null));
       if (bad) throw new XapiError(400, `Statement ${bad} is itself a voiding statement and cannot be voided.`);
     }
 
-    const stored = this.now();
-    const docs: StatementDoc[] = fresh.map((s, seq) => {
-      const full: Json = { ...s, stored: stored.toISOString(), authority, version: s.version ?? '1.0.0', timestamp: s.timestamp ?? stored.toISOString() };
-      return { _id: String(s.id), json: JSON.stringify(full), stored, seq, voided: false, ...indexFields(full) };
+    const storedAt = this.now();
+    const docs: StatementDoc[] = statements.map((s, seq) => {
+      const full: Json = { ...s, stored: storedAt.toISOString(), authority, version: s.version ?? '1.0.0', timestamp: s.timestamp ?? storedAt.toISOString() };
+      return { _id: String(s.id), json: JSON.stringify(full), stored: storedAt, seq, voided: false, ...indexFields(full) };
     });
-    await this.store.insert(docs);
-    await this.store.applyVoids(targets);
+    // Optimistic: write first; ids stored already are compared afterwards. A re-sent identical
+    // statement is fine; a different one under a known id rejects the whole request (409), and what
+    // this request had just written is taken back, so a batch is stored whole or not at all.
+    const already = await this.store.insertNew(docs);
+    if (already.length) {
+      const existing = await this.store.byIds(already);
+      const conflict = existing.find((d) => !sameStatement(JSON.parse(d.json) as Json, statements.find((s) => s.id === d._id)!));
+      if (conflict) {
+        await this.store.remove(ids.filter((id) => !already.includes(id)));
+        throw new XapiError(409, `A different statement with the id ${conflict._id} is stored already.`);
+      }
+    }
+    await this.store.applyVoids(targets); // idempotent: a voided statement stays voided
     return ids;
   }
 
@@ -119,8 +123,12 @@ export class StatementsService {
     return { statements, more };
   }
 
-  async consistentThrough(): Promise<string> {
-    return ((await this.store.latestStored()) ?? this.now()).toISOString();
+  /**
+   * Every statement stored before this instant is in query results: writes are acknowledged
+   * before they are answered, so "now" is a true bound (and costs no query).
+   */
+  consistentThrough(): string {
+    return this.now().toISOString();
   }
 }
 

@@ -116,22 +116,39 @@ export class StatementStore {
     ]);
   }
 
+  /**
+   * Looked up one by one: an equality on _id is a point lookup everywhere, while FerretDB v1 scans
+   * the whole collection for `_id: {$in: …}` (measured: ~0.5 s per batch at 20k statements).
+   */
   async byIds(ids: string[]): Promise<StatementDoc[]> {
-    return this.col.find({ _id: { $in: ids } }).toArray();
+    const found = await Promise.all(ids.map((_id) => this.col.findOne({ _id })));
+    return found.filter((d): d is StatementDoc => d !== null);
   }
 
-  async insert(docs: StatementDoc[]): Promise<void> {
-    if (docs.length) await this.col.insertMany(docs, { ordered: true });
+  /**
+   * Inserts what is new and returns the ids that were stored already (left untouched). One round
+   * trip in the common case: no lookup before writing.
+   */
+  async insertNew(docs: StatementDoc[]): Promise<string[]> {
+    if (!docs.length) return [];
+    try {
+      await this.col.insertMany(docs, { ordered: false });
+      return [];
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: { code: number; index: number }[] | { code: number; index: number } }).writeErrors;
+      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+      if (!list.length || list.some((e) => e.code !== 11000)) throw err;
+      return list.map((e) => docs[e.index]!._id);
+    }
+  }
+
+  async remove(ids: string[]): Promise<void> {
+    await Promise.all(ids.map((_id) => this.col.deleteOne({ _id })));
   }
 
   /** Marks the targets of voiding statements as voided (a voiding statement itself is never voided). */
   async applyVoids(targets: string[]): Promise<void> {
-    if (targets.length) await this.col.updateMany({ _id: { $in: targets }, voids: null }, { $set: { voided: true } });
-  }
-
-  async latestStored(): Promise<Date | null> {
-    const [last] = await this.col.find({}, { projection: { stored: 1 } }).sort({ stored: -1, seq: -1 }).limit(1).toArray();
-    return last?.stored ?? null;
+    await Promise.all(targets.map((_id) => this.col.updateOne({ _id, voids: null }, { $set: { voided: true } })));
   }
 
   async query(q: StatementQuery): Promise<StatementDoc[]> {
