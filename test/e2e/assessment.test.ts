@@ -1,41 +1,29 @@
-import type { Server } from 'node:http';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCurriculum } from '../../src/content/validate.js';
-import { launchBrowser, serve, signInPage, SHOTS } from '../support/browser.js';
-import { createTestContext, seedPeople, type DemoPeople, type TestContext } from '../support/context.js';
+import { browserRig, signInPage, SHOTS, type BrowserRig } from '../support/browser.js';
 import { fixtureFiles } from '../support/curriculum-fixture.js';
 
 /** In a real browser, keyboard and mouse: fail the check, review, retry, pass, move on. */
-let ctx: TestContext;
-let people: DemoPeople;
-let server: Server;
-let browser: Browser;
-let base: string;
 let enrollmentId: string;
 
+let rig: BrowserRig;
+
 beforeAll(async () => {
-  ctx = await createTestContext();
-  people = await seedPeople(ctx.container);
+  rig = await browserRig();
+  const { ctx, people } = rig;
   await ctx.container.curricula.publish('cli', validateCurriculum('demo', fixtureFiles()).content!);
   const { enrollment } = await ctx.container.enrollments.enroll('system', { userId: people.rep1.id, curriculumId: 'demo', startDate: '2026-01-05' });
   enrollmentId = String(enrollment._id);
-  ({ server, base } = await serve(ctx.app));
-  browser = await launchBrowser();
 });
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((r) => server?.close(r));
-  await ctx?.close();
-});
+afterAll(() => rig?.close());
 
 describe('a rep takes the check in the browser', () => {
   it('fails, sees what to review, tries again, passes, and the next module unlocks', async () => {
-    const page = await signInPage(browser, base, 'rep1@demo.onramp.dev');
-    await page.goto(`${base}/learn/${enrollmentId}/modules/intro`);
+    const page = await signInPage(rig.browser, rig.base, 'rep1@demo.onramp.dev');
+    await page.goto(`${rig.base}/learn/${enrollmentId}/modules/intro`);
     await page.getByRole('button', { name: "I've worked through this lesson" }).click();
-    await page.waitForURL(`${base}/learn/${enrollmentId}/modules/check`);
+    await page.waitForURL(`${rig.base}/learn/${enrollmentId}/modules/check`);
 
     await page.getByRole('button', { name: 'Start the assessment' }).click();
     await page.waitForURL(/\/attempts\/[0-9a-f]{24}$/);
@@ -57,7 +45,7 @@ describe('a rep takes the check in the browser', () => {
     await page.waitForSelector('text=Passed');
     await page.screenshot({ path: join(SHOTS, 'attempt-passed.png'), fullPage: true });
 
-    await page.goto(`${base}/roadmap`);
+    await page.goto(`${rig.base}/roadmap`);
     const script = page.locator('li.module', { hasText: 'Build your script' });
     expect(await script.locator('.state').innerText()).toBe('Ready to start');
     await page.close();

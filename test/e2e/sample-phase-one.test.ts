@@ -1,30 +1,24 @@
-import type { Server } from 'node:http';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCurriculumFolders } from '../../src/content/load.js';
 import { validateCurriculum } from '../../src/content/validate.js';
 import { addDays } from '../../src/engine/sequencing.js';
 import type { Banks } from '../../src/engine/assessment.js';
 import type { AttemptDoc } from '../../src/features/assessments/model.js';
-import { launchBrowser, serve, signInPage, SHOTS } from '../support/browser.js';
-import { createTestContext, seedPeople, type DemoPeople, type TestContext } from '../support/context.js';
+import { browserRig, signInPage, SHOTS, type BrowserRig } from '../support/browser.js';
 
 /**
  * The sample curriculum's first phase, walked in a real browser by a new rep: the pre-test, four
  * lessons (each after its minimum time), the foundations check — then the prospecting phase opens.
  */
 const ROOT = join(import.meta.dirname, '..', '..');
-let ctx: TestContext;
-let people: DemoPeople;
-let server: Server;
-let browser: Browser;
-let base: string;
 let enrollmentId: string;
 
+let rig: BrowserRig;
+
 beforeAll(async () => {
-  ctx = await createTestContext();
-  people = await seedPeople(ctx.container);
+  rig = await browserRig();
+  const { ctx, people } = rig;
   const [folder] = findCurriculumFolders(join(ROOT, 'content'));
   const { content, problems } = validateCurriculum(folder!.name, folder!.files);
   expect(problems).toEqual([]);
@@ -32,18 +26,12 @@ beforeAll(async () => {
   const today = new Date().toISOString().slice(0, 10);
   const { enrollment } = await ctx.container.enrollments.enroll('system', { userId: people.rep6.id, curriculumId: 'new-rep-onboarding', startDate: addDays(today, -1) });
   enrollmentId = String(enrollment._id);
-  ({ server, base } = await serve(ctx.app));
-  browser = await launchBrowser();
 });
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((r) => server?.close(r));
-  await ctx?.close();
-});
+afterAll(() => rig?.close());
 
 /** The rep "spent" the lesson's minimum time: move its start back rather than wait. */
 async function spendTime(moduleId: string, minutes: number) {
-  await ctx.container.enrollments.applyEvent(enrollmentId, (facts) => {
+  await rig.ctx.container.enrollments.applyEvent(enrollmentId, (facts) => {
     facts.started[moduleId] = new Date(Date.now() - minutes * 60_000).toISOString();
     return facts;
   });
@@ -51,8 +39,8 @@ async function spendTime(moduleId: string, minutes: number) {
 
 /** For the attempt on screen: the input ids of the right answers, from the server's own record. */
 async function rightAnswers(attemptId: string): Promise<{ check: string[]; numbers: [string, number][] }> {
-  const a = (await ctx.container.models.Attempt.findById(attemptId).lean()) as AttemptDoc;
-  const banks = (await ctx.container.curricula.version(a.versionId)).content.banks as unknown as Banks;
+  const a = (await rig.ctx.container.models.Attempt.findById(attemptId).lean()) as AttemptDoc;
+  const banks = (await rig.ctx.container.curricula.version(a.versionId)).content.banks as unknown as Banks;
   const check: string[] = [];
   const numbers: [string, number][] = [];
   for (const item of a.drawn.items) {
@@ -68,10 +56,10 @@ async function rightAnswers(attemptId: string): Promise<{ check: string[]; numbe
 
 describe('the sample curriculum, phase one, in the browser', () => {
   it('walks a new rep through foundations and opens prospecting', async () => {
-    const page = await signInPage(browser, base, 'rep6@demo.onramp.dev');
-    const module = (id: string) => `${base}/learn/${enrollmentId}/modules/${id}`;
+    const page = await signInPage(rig.browser, rig.base, 'rep6@demo.onramp.dev');
+    const module = (id: string) => `${rig.base}/learn/${enrollmentId}/modules/${id}`;
 
-    await page.goto(`${base}/roadmap`);
+    await page.goto(`${rig.base}/roadmap`);
     const check = page.locator('li.module', { hasText: 'Foundations check' });
     expect(await check.locator('.reasons li').allInnerTexts()).toContain("Complete 'Our market and buyer personas' first.");
 
@@ -84,7 +72,7 @@ describe('the sample curriculum, phase one, in the browser', () => {
     await page.screenshot({ path: join(SHOTS, 'pretest-result.png'), fullPage: true });
     await page.waitForSelector('text=Not passed yet');
 
-    const version = (await ctx.container.enrollments.mine({ id: people.rep6.id, role: 'rep' }))[0]!.curriculum;
+    const version = (await rig.ctx.container.enrollments.mine({ id: rig.people.rep6.id, role: 'rep' }))[0]!.curriculum;
     for (const id of ['market-and-personas', 'problems-risks-opportunities', 'buying-process', 'value-proposition']) {
       const m = version.modules.find((x) => x.id === id)!;
       await page.goto(module(id));
@@ -110,7 +98,7 @@ describe('the sample curriculum, phase one, in the browser', () => {
     await page.getByRole('button', { name: 'Submit for scoring' }).click();
     await page.waitForSelector('text=Passed');
 
-    await page.goto(`${base}/roadmap`);
+    await page.goto(`${rig.base}/roadmap`);
     const phase = page.locator('section.phase', { hasText: 'Foundations' }).first();
     expect(await phase.locator('.phase-title').innerText()).toMatch(/6\/6/);
     const next = page.locator('li.module:has(a.module-title:text-is("Setting appointments by phone")) .state');

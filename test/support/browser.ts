@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Express } from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { createTestContext, seedPeople, type DemoPeople, type TestContext } from './context.js';
 
 /** Debian's chromium, driven by playwright-core (no browser download). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -33,4 +34,31 @@ export async function signInPage(browser: Browser, base: string, email: string, 
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${base}/`);
   return page;
+}
+
+/** A test context with the demo people, served on a free port, and a browser: what every browser test starts from. */
+export interface BrowserRig {
+  ctx: TestContext;
+  people: DemoPeople;
+  browser: Browser;
+  base: string;
+  close(): Promise<void>;
+}
+
+export async function browserRig(): Promise<BrowserRig> {
+  const ctx = await createTestContext();
+  const people = await seedPeople(ctx.container);
+  const { server, base } = await serve(ctx.app);
+  const browser = await launchBrowser();
+  return {
+    ctx,
+    people,
+    browser,
+    base,
+    async close() {
+      await browser.close();
+      await new Promise((r) => server.close(r));
+      await ctx.close();
+    },
+  };
 }
