@@ -16,7 +16,9 @@ export default defineConfig({
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       { extends: true, test: { name: 'core', include: ['test/**/*.test.ts'], exclude: SLOW, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'browser', include: SLOW, fileParallelism: false, sequence: { groupOrder: 1 } } },
+      // retry once: a sign-in navigation has been seen to stall once in ~10 CI runs and never in
+      // isolation (see the closing note); a second failure still fails the run
+      { extends: true, test: { name: 'browser', include: SLOW, fileParallelism: false, retry: 1, sequence: { groupOrder: 1 } } },
     ],
   },
 });
