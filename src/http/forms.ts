@@ -7,9 +7,7 @@ import { Conflict, ValidationFailed } from '../errors.js';
  */
 export function renderFormProblem(res: Response, view: string, data: Record<string, unknown>, err: unknown): void {
   if (err instanceof ValidationFailed) {
-    const errors: Record<string, string> = {};
-    for (const p of err.problems) errors[p.path] = errors[p.path] ? `${errors[p.path]}; ${p.message}` : p.message;
-    res.status(422).render(view, { ...data, errors, formError: 'Please correct the highlighted fields.' });
+    res.status(422).render(view, { ...data, errors: fieldErrors(err), formError: 'Please correct the highlighted fields.' });
     return;
   }
   if (err instanceof Conflict) {
@@ -17,4 +15,11 @@ export function renderFormProblem(res: Response, view: string, data: Record<stri
     return;
   }
   throw err;
+}
+
+/** Field path → its problems in one sentence, for `errors.<field>` in the templates. */
+export function fieldErrors(err: ValidationFailed): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const p of err.problems) errors[p.path] = errors[p.path] ? `${errors[p.path]}; ${p.message}` : p.message;
+  return errors;
 }

@@ -208,8 +208,9 @@ export class AssessmentService {
       facts.started[moduleId] = this.now().toISOString();
       return facts;
     });
-    if ('fresh' in attempt) await this.listener?.attemptStarted({ ...this.enrollments.eventOf(view), module, attempt });
-    return attempt.id;
+    const { fresh, ...started } = attempt;
+    if (fresh) await this.listener?.attemptStarted({ ...this.enrollments.eventOf(view), module, attempt: started });
+    return started.id;
   }
 
   /** Past its time limit (with a few seconds' grace for an answer on the wire). */

@@ -1,11 +1,10 @@
 import type { Request, Response } from 'express';
-import type { Actor } from '../../engine/access.js';
 import { Conflict, GateLocked, ValidationFailed } from '../../errors.js';
-import { renderFormProblem } from '../../http/forms.js';
+import { fieldErrors, renderFormProblem } from '../../http/forms.js';
 import { parse } from '../../http/middleware/validate.js';
 import { route, type RouteDef } from '../../http/route.js';
 import { flash } from '../../http/views.js';
-import type { AccountService } from '../accounts/service.js';
+import { actorOf, type AccountService } from '../accounts/service.js';
 import type { CurriculumService } from '../curricula/service.js';
 import type { EnrollmentService } from '../enrollment/service.js';
 import type { SessionSummary } from './presenters.js';
@@ -20,20 +19,9 @@ export interface SessionPageDeps {
   curricula: CurriculumService;
 }
 
-function actorOf(req: Request): Actor {
-  return { id: req.user!.id, role: req.user!.role };
-}
-
 /** The page of one module of one enrollment: where a rep books sessions (the lead's learning pages). */
 export function modulePath(enrollmentId: string, moduleId: string): string {
   return `/learn/${encodeURIComponent(enrollmentId)}/modules/${encodeURIComponent(moduleId)}`;
-}
-
-/** ValidationFailed problems → one message per field. */
-function errorsOf(err: ValidationFailed): Record<string, string> {
-  const errors: Record<string, string> = {};
-  for (const p of err.problems) errors[p.path] = errors[p.path] ? `${errors[p.path]}; ${p.message}` : p.message;
-  return errors;
 }
 
 /** The service names curriculumId and moduleId; on the form both are the one module select. */
@@ -147,7 +135,7 @@ export function sessionPageRoutes(deps: SessionPageDeps): RouteDef[] {
   const { sessions } = deps;
 
   const renderDetail = async (req: Request, res: Response, status: number, state: DetailState) => {
-    const detail = await sessions.get(actorOf(req), String(req.params.id));
+    const detail = await sessions.get(actorOf(req.user!), String(req.params.id));
     res.status(status).render('sessions/show', detailModel(detail, state));
   };
 
@@ -168,7 +156,7 @@ export function sessionPageRoutes(deps: SessionPageDeps): RouteDef[] {
       kind: 'page',
       access: 'sessions.manage',
       handler: async (req, res) => {
-        const { upcoming, recent } = byState(await sessions.upcoming(actorOf(req), { recentDays: 14, includeCancelled: true }));
+        const { upcoming, recent } = byState(await sessions.upcoming(actorOf(req.user!), { recentDays: 14, includeCancelled: true }));
         res.render('sessions/list', { title: 'Live sessions', upcoming, recent });
       },
     }),
@@ -178,7 +166,7 @@ export function sessionPageRoutes(deps: SessionPageDeps): RouteDef[] {
       kind: 'page',
       access: 'sessions.manage',
       handler: async (req, res) => {
-        const options = await sessions.schedulingOptions(actorOf(req));
+        const options = await sessions.schedulingOptions(actorOf(req.user!));
         const me = options.instructors.find((i) => i.id === req.user!.id);
         res.render('sessions/new', scheduleFormModel(options, { timeZone: req.user!.timezone || 'UTC', capacity: '12', instructorId: me?.id ?? '' }));
       },
@@ -189,7 +177,7 @@ export function sessionPageRoutes(deps: SessionPageDeps): RouteDef[] {
       kind: 'page',
       access: 'sessions.manage',
       handler: async (req, res) => {
-        const actor = actorOf(req);
+        const actor = actorOf(req.user!);
         const raw = req.body as Record<string, unknown>;
         const typed = Object.fromEntries(Object.entries(raw).filter(([k, v]) => k !== '_csrf' && typeof v === 'string')) as Partial<ScheduleForm>;
         try {
@@ -217,11 +205,11 @@ export function sessionPageRoutes(deps: SessionPageDeps): RouteDef[] {
       handler: async (req, res) => {
         const id = String(req.params.id);
         try {
-          const { marked } = await sessions.markAttendance(actorOf(req), id, attendanceEntriesOf(req.body));
+          const { marked } = await sessions.markAttendance(actorOf(req.user!), id, attendanceEntriesOf(req.body));
           flash(req, 'success', `Attendance saved for ${marked} ${marked === 1 ? 'rep' : 'reps'}.`);
           res.redirect(303, `/sessions/${id}`);
         } catch (err) {
-          if (err instanceof ValidationFailed) return renderDetail(req, res, 422, { errors: errorsOf(err), formError: 'Please correct the highlighted attendance.' });
+          if (err instanceof ValidationFailed) return renderDetail(req, res, 422, { errors: fieldErrors(err), formError: 'Please correct the highlighted attendance.' });
           if (err instanceof Conflict) return renderDetail(req, res, 409, { formError: err.message });
           throw err;
         }
@@ -237,13 +225,13 @@ export function sessionPageRoutes(deps: SessionPageDeps): RouteDef[] {
         const userId = String(req.params.userId);
         const input = rubricInputOf(req.body);
         try {
-          const r = await sessions.scoreRubric(actorOf(req), id, userId, input.scores, input.feedback);
+          const r = await sessions.scoreRubric(actorOf(req.user!), id, userId, input.scores, input.feedback);
           const verdict = r.passed === null ? '' : r.passed ? ' — a pass' : ' — below the pass mark';
           flash(req, 'success', `Score saved: ${r.points} of ${r.maxPoints} points (${r.rubricPercent}%)${verdict}.`);
           res.redirect(303, `/sessions/${id}#rubric-${userId}`);
         } catch (err) {
           if (err instanceof ValidationFailed) {
-            return renderDetail(req, res, 422, { errors: errorsOf(err), rubricFor: { userId, raw: input.raw, feedback: input.feedback }, formError: 'Please correct the highlighted scores.' });
+            return renderDetail(req, res, 422, { errors: fieldErrors(err), rubricFor: { userId, raw: input.raw, feedback: input.feedback }, formError: 'Please correct the highlighted scores.' });
           }
           if (err instanceof Conflict) return renderDetail(req, res, 409, { formError: err.message });
           throw err;
@@ -258,7 +246,7 @@ export function sessionPageRoutes(deps: SessionPageDeps): RouteDef[] {
       handler: async (req, res) => {
         const id = String(req.params.id);
         try {
-          const { invites } = await sessions.cancelSession(actorOf(req), id);
+          const { invites } = await sessions.cancelSession(actorOf(req.user!), id);
           const n = invites.length;
           flash(req, 'success', n ? `Session cancelled. ${n} ${n === 1 ? 'rep was' : 'reps were'} taken off it and can book another session.` : 'Session cancelled.');
         } catch (err) {
@@ -278,7 +266,7 @@ export function sessionPageRoutes(deps: SessionPageDeps): RouteDef[] {
       handler: async (req, res) => {
         const { enrollmentId } = parse(bookForm, req.body);
         try {
-          const r = await sessions.book(actorOf(req), enrollmentId, String(req.params.id));
+          const r = await sessions.book(actorOf(req.user!), enrollmentId, String(req.params.id));
           const what = `'${r.session.title}' on ${r.session.when}`;
           flash(
             req,
@@ -301,7 +289,7 @@ export function sessionPageRoutes(deps: SessionPageDeps): RouteDef[] {
       handler: async (req, res) => {
         const { enrollmentId } = parse(leaveForm, req.body);
         try {
-          const r = await sessions.cancel(actorOf(req), String(req.params.id));
+          const r = await sessions.cancel(actorOf(req.user!), String(req.params.id));
           flash(req, 'success', `You have left '${r.session.title}' on ${r.session.when}. Book another session when it suits you.`);
           res.redirect(303, modulePath(r.enrollmentId, r.moduleId));
         } catch (err) {
