@@ -22,6 +22,7 @@ import { AssessmentService } from './features/assessments/service.js';
 import { AssessmentAnalytics } from './features/assessments/analytics.js';
 import { LrsCredentialService, lrsCredentialModels, type LrsCredentialModels } from './xapi/lrs/credentials.js';
 import { StatementStore } from './xapi/lrs/store.js';
+import { AttachmentStore } from './xapi/lrs/attachments.js';
 import { StatementsService } from './xapi/lrs/statements.js';
 import { LearningRecorder } from './xapi/recorder.js';
 
@@ -66,7 +67,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   const enrollments = new EnrollmentService(models, curricula, accounts, locks);
   const sessionStore = createSessionStore(mongo, Math.round(config.sessionMaxAgeMs / 1000));
 
-  const statements = new StatementsService(statementStore);
+  const statements = new StatementsService(statementStore, new AttachmentStore(mongo));
   const recorder = new LearningRecorder(statements, { baseIri: config.xapiActivityBase, platform: 'Onramp', homePage: config.publicUrl }, log);
   enrollments.listen(recorder);
   const assessments = new AssessmentService(models, curricula, enrollments, locks, {

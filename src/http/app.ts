@@ -18,6 +18,8 @@ import { assessmentAnalyticsRoutes } from '../features/assessments/analytics-pag
 import { lrsRoutes } from '../xapi/lrs/routes.js';
 import { lrsAdminRoutes } from '../xapi/lrs/pages.js';
 import { documentRoutes } from '../xapi/lrs/documents.js';
+import { alternateRequestSyntax } from '../xapi/lrs/alternate-syntax.js';
+import { xapiCors } from '../xapi/lrs/cors.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -89,8 +91,12 @@ export function createApp(c: Container): Express {
   const keepRawXapiBody = (req: { url?: string; rawBody?: Buffer }, _res: unknown, buf: Buffer) => {
     if (req.url?.startsWith('/xapi/')) req.rawBody = buf;
   };
+  // statements with attachments: multipart/mixed, read whole (each part is checked against its hash)
+  app.use('/xapi/statements', express.raw({ type: 'multipart/*', limit: '20mb' }));
   app.use(express.urlencoded({ extended: false, limit: '1mb', verify: keepRawXapiBody })); // a confirmed CSV roster comes back as a form field
   app.use(express.json({ limit: '1mb', verify: keepRawXapiBody }));
+  app.use(xapiCors);
+  app.use(alternateRequestSyntax);
 
   const sessions = session({
     name: SESSION_COOKIE,

@@ -135,6 +135,7 @@ const MATRIX: Record<string, Case[]> = {
   'POST /xapi/statements': [{ expect: everyone(401) }],
   'PUT /xapi/statements': [{ expect: everyone(401) }],
   'GET /xapi/statements': [{ expect: everyone(401) }],
+  'DELETE /xapi/statements': [{ expect: everyone(405) }],
   'GET /xapi/activities/state': [{ expect: everyone(401) }],
   'PUT /xapi/activities/state': [{ expect: everyone(401) }],
   'POST /xapi/activities/state': [{ expect: everyone(401) }],

@@ -3,6 +3,7 @@ import type { Container } from '../../container.js';
 import { route, type RouteDef } from '../../http/route.js';
 import { allows, type LrsClient } from './credentials.js';
 import { MAX_LIMIT, readCursor, XapiError } from './statements.js';
+import { parseMixed, writeMixed, type MixedBody } from './multipart.js';
 import { agentKey, isIso8601DateTime } from '../validate.js';
 
 export const XAPI_VERSION = '1.0.3';
@@ -46,6 +47,29 @@ function xapi(c: Container, need: 'read' | 'write' | null, fn: (req: Request, re
 
 const one = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** The statements of a PUT/POST: plain JSON, or multipart/mixed with the attachments' content. */
+function statementsBody(req: Request): MixedBody {
+  const contentType = req.headers['content-type'] ?? '';
+  if (/^\s*multipart\//i.test(contentType)) {
+    if (!Buffer.isBuffer(req.body)) throw new XapiError(400, 'The multipart body could not be read.');
+    return parseMixed(req.body, contentType);
+  }
+  if (!/^\s*application\/json\s*(;|$)/i.test(contentType)) {
+    throw new XapiError(400, `Send statements as application/json (or multipart/mixed with attachments), not ${contentType || 'a body without a Content-Type'}.`);
+  }
+  return { json: req.body, parts: [] };
+}
+
+/** Answers JSON, or with attachments=true multipart/mixed with the attachments' content after it. */
+async function answer(c: Container, req: Request, res: Response, json: Record<string, unknown>, statements: Record<string, unknown>[]): Promise<void> {
+  if (req.query.attachments !== 'true') {
+    res.json(json);
+    return;
+  }
+  const mixed = writeMixed(json, await c.statements.attachmentsFor(statements));
+  res.status(200).type(mixed.contentType).send(mixed.body);
+}
+
 export function lrsRoutes(c: Container): RouteDef[] {
   const authorityOf = (client: LrsClient) => ({ objectType: 'Agent', name: client.name, account: { homePage: c.config.publicUrl, name: client.key } });
   return [
@@ -64,8 +88,19 @@ export function lrsRoutes(c: Container): RouteDef[] {
       kind: 'api',
       access: 'xapi',
       handler: xapi(c, 'write', async (req, res, client) => {
-        const ids = await c.statements.save(req.body, authorityOf(client!));
+        const { json, parts } = statementsBody(req);
+        const ids = await c.statements.save(json, authorityOf(client!), undefined, parts);
         res.status(200).json(ids);
+      }),
+    }),
+    route({
+      method: 'delete',
+      path: '/xapi/statements',
+      kind: 'api',
+      access: 'xapi',
+      handler: xapi(c, null, async (_req, res) => {
+        res.setHeader('Allow', 'GET, HEAD, PUT, POST');
+        res.status(405).json({ error: { message: 'Statements are never deleted: void one by storing a statement with the verb http://adlnet.gov/expapi/verbs/voided.' } });
       }),
     }),
     route({
@@ -76,8 +111,9 @@ export function lrsRoutes(c: Container): RouteDef[] {
       handler: xapi(c, 'write', async (req, res, client) => {
         const id = one(req.query.statementId);
         if (!id) throw new XapiError(400, 'PUT /xapi/statements needs the statementId parameter.');
-        if (Array.isArray(req.body)) throw new XapiError(400, 'PUT stores one statement: send an object, not an array.');
-        await c.statements.save(req.body, authorityOf(client!), id);
+        const { json, parts } = statementsBody(req);
+        if (Array.isArray(json)) throw new XapiError(400, 'PUT stores one statement: send an object, not an array.');
+        await c.statements.save(json, authorityOf(client!), id, parts);
         res.status(204).end();
       }),
     }),
@@ -97,7 +133,8 @@ export function lrsRoutes(c: Container): RouteDef[] {
         if (statementId || voidedId) {
           const others = Object.keys(q).filter((k) => !['statementId', 'voidedStatementId', 'format', 'attachments'].includes(k));
           if ((statementId && voidedId) || others.length) throw new XapiError(400, `statementId and voidedStatementId go alone (with format and attachments), not with ${others.join(', ') || 'each other'}.`);
-          return res.json(await c.statements.one(statementId ?? voidedId!, Boolean(voidedId), format, languages));
+          const statement = await c.statements.one(statementId ?? voidedId!, Boolean(voidedId), format, languages);
+          return answer(c, req, res, statement, [statement]);
         }
         let agent: string | undefined;
         if (q.agent !== undefined) {
@@ -140,7 +177,7 @@ export function lrsRoutes(c: Container): RouteDef[] {
           '/xapi/statements',
           params,
         );
-        res.json(result);
+        await answer(c, req, res, result as unknown as Record<string, unknown>, result.statements);
       }),
     }),
   ];

@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalize, isUuid, validateStatements } from '../validate.js';
+import { canonicalJson } from './canonical-json.js';
+import type { AttachmentStore } from './attachments.js';
+import { XapiError } from './errors.js';
+import type { AttachmentPart } from './multipart.js';
+import { checkSignature } from './signature.js';
 import { indexFields, VOIDED, type StatementDoc, type StatementQuery, type StatementStore } from './store.js';
 
 type Json = Record<string, unknown>;
 
-/** An xAPI request the LRS refuses, with the status the spec gives it. */
-export class XapiError extends Error {
-  constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 412 | 428,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { XapiError };
 
 export const MAX_LIMIT = 100;
 
@@ -27,16 +24,6 @@ function sameStatement(stored: Json, resent: Json): boolean {
   return canonicalJson(old) === canonicalJson(strip(resent));
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value as Json)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Json)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 export interface StatementResult {
   statements: Json[];
@@ -47,6 +34,7 @@ export interface StatementResult {
 export class StatementsService {
   constructor(
     private readonly store: StatementStore,
+    private readonly attachments: AttachmentStore,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -55,7 +43,7 @@ export class StatementsService {
    * generated where absent, a re-sent id with the same content is accepted without storing twice,
    * with other content it is a 409.
    */
-  async save(input: unknown, authority: Json, putId?: string): Promise<string[]> {
+  async save(input: unknown, authority: Json, putId?: string, parts: AttachmentPart[] = []): Promise<string[]> {
     if (Array.isArray(input) && !input.length) throw new XapiError(400, 'The request body is an empty array: send at least one statement.');
     const checked = validateStatements(input);
     if (!checked.ok) throw new XapiError(400, `Invalid statement: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
@@ -67,6 +55,7 @@ export class StatementsService {
       if (s.id && String(s.id).toLowerCase() !== putId.toLowerCase()) throw new XapiError(409, 'The statement id differs from the statementId parameter.');
       s.id = putId.toLowerCase();
     }
+    checkAttachmentParts(statements, parts);
     for (const s of statements) s.id = s.id ? String(s.id).toLowerCase() : randomUUID();
     const ids = statements.map((s) => String(s.id));
 
@@ -80,6 +69,8 @@ export class StatementsService {
       if (bad) throw new XapiError(400, `Statement ${bad} is itself a voiding statement and cannot be voided.`);
     }
 
+    // the content first: a statement is never stored without the attachments it names
+    if (parts.length) await this.attachments.put(parts);
     const storedAt = this.now();
     const docs: StatementDoc[] = statements.map((s, seq) => {
       const full: Json = { ...s, stored: storedAt.toISOString(), authority, version: s.version ?? '1.0.0', timestamp: s.timestamp ?? storedAt.toISOString() };
@@ -123,6 +114,11 @@ export class StatementsService {
     return { statements, more };
   }
 
+  /** The stored content of the statements' attachments, for a GET with attachments=true. */
+  async attachmentsFor(statements: Json[]): Promise<AttachmentPart[]> {
+    return this.attachments.get(attachmentHashes(statements));
+  }
+
   /**
    * Every statement stored before this instant is in query results: writes are acknowledged
    * before they are answered, so "now" is a true bound (and costs no query).
@@ -130,6 +126,32 @@ export class StatementsService {
   consistentThrough(): string {
     return this.now().toISOString();
   }
+}
+
+/**
+ * Every attachment without a fileUrl came as a multipart part, every part is an attachment of one
+ * of the statements, and signed statements carry a valid signature (Data 2.4.11, 2.6).
+ */
+function checkAttachmentParts(statements: Json[], parts: AttachmentPart[]): void {
+  const declared = new Set<string>();
+  statements.forEach((s, i) => {
+    const list = Array.isArray(s.attachments) ? (s.attachments as Json[]) : [];
+    list.forEach((a, j) => {
+      const sha2 = String(a.sha2).toLowerCase();
+      declared.add(sha2);
+      if (a.fileUrl === undefined && !parts.some((p) => p.sha2 === sha2)) {
+        throw new XapiError(400, `statement ${i} attachments[${j}] has no fileUrl, so its content must be sent as a multipart/mixed part with X-Experience-API-Hash ${sha2}.`);
+      }
+    });
+    checkSignature(s, i, parts);
+  });
+  const stray = parts.find((p) => !declared.has(p.sha2));
+  if (stray) throw new XapiError(400, `The multipart part with X-Experience-API-Hash ${stray.sha2} matches the sha2 of no attachment in the statements.`);
+}
+
+/** The hashes of the attachments whose content the LRS holds (those without a fileUrl may be held too). */
+export function attachmentHashes(statements: Json[]): string[] {
+  return [...new Set(statements.flatMap((s) => (Array.isArray(s.attachments) ? (s.attachments as Json[]) : []).map((a) => String(a.sha2).toLowerCase())))];
 }
 
 export function readCursor(token: string): { stored: Date; seq: number; id: string } {
