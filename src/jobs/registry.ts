@@ -3,6 +3,7 @@ import type { Logger } from '../infra/logger.js';
 import type { Connection } from 'mongoose';
 import { purgeExpiredSessions } from '../infra/sessions.js';
 import type { AssessmentService } from '../features/assessments/service.js';
+import type { StatementForwarder } from '../xapi/forward/outbox.js';
 
 /**
  * Every background job: its name, the shape of its payload (ids only; handlers re-read state)
@@ -12,6 +13,7 @@ export interface JobDeps {
   mongo: Connection;
   log: Logger;
   assessments: AssessmentService;
+  forwarding: StatementForwarder;
 }
 
 export interface JobDefinition<S extends z.ZodType> {
@@ -21,7 +23,7 @@ export interface JobDefinition<S extends z.ZodType> {
   every?: number;
 }
 
-export const JOB_NAMES = ['sessions.purgeExpired', 'attempts.expire'] as const;
+export const JOB_NAMES = ['sessions.purgeExpired', 'attempts.expire', 'xapi.forward'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export const JOBS: { [K in JobName]: JobDefinition<z.ZodType> } = {
@@ -39,6 +41,18 @@ export const JOBS: { [K in JobName]: JobDefinition<z.ZodType> } = {
     async handle({ assessments }, { attemptId }: { attemptId: string }) {
       await assessments.expire(attemptId);
       return { attemptId };
+    },
+  },
+  // Drains the outbox to the external LRS: kicked (debounced) after statements are stored, and
+  // swept on a schedule so that nothing depends on a kick. Throws while the LRS is unavailable,
+  // so BullMQ retries with backoff; the statements wait, pending, in the database.
+  'xapi.forward': {
+    payload: z.object({}).strict(),
+    every: 30_000,
+    async handle({ forwarding, log }) {
+      const result = await forwarding.drain();
+      if (result.forwarded || result.failed) log.info(result, 'forwarded xAPI statements');
+      return result;
     },
   },
 };

@@ -44,4 +44,21 @@ describe('loadConfig', () => {
     expect(c.cookieSecure).toBe(true);
     expect(c.mongodbUrl).toContain('replicaSet=rs0');
   });
+
+  it('forwards to an external LRS only with its credentials, and is off without a URL', () => {
+    expect(loadConfig({}).xapiForward).toBeUndefined();
+    expect(loadConfig({ XAPI_FORWARD_URL: '', XAPI_FORWARD_KEY: 'k' }).xapiForward).toBeUndefined();
+    expect(loadConfig({ XAPI_FORWARD_URL: 'https://lrs.example.com/xapi', XAPI_FORWARD_KEY: 'k', XAPI_FORWARD_SECRET: 's' }).xapiForward).toEqual({
+      url: 'https://lrs.example.com/xapi/',
+      key: 'k',
+      secret: 's',
+      batchSize: 50,
+    });
+    expect(() => loadConfig({ XAPI_FORWARD_URL: 'https://lrs.example.com/xapi/' })).toThrow(
+      /XAPI_FORWARD_KEY and XAPI_FORWARD_SECRET: required when XAPI_FORWARD_URL is set/,
+    );
+    expect(() => loadConfig({ XAPI_FORWARD_URL: 'https://u:p@lrs.example.com/xapi/', XAPI_FORWARD_KEY: 'k', XAPI_FORWARD_SECRET: 's' })).toThrow(/not in the URL/);
+    expect(() => loadConfig({ XAPI_FORWARD_URL: 'lrs.example.com/xapi' })).toThrow(/XAPI_FORWARD_URL="lrs.example.com\/xapi": must start with http:\/\/ or https:\/\//);
+    expect(() => loadConfig({ XAPI_FORWARD_URL: 'https://lrs.example.com/xapi/', XAPI_FORWARD_KEY: 'k', XAPI_FORWARD_SECRET: 's', XAPI_FORWARD_BATCH: '0' })).toThrow(/XAPI_FORWARD_BATCH/);
+  });
 });

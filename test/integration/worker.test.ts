@@ -16,7 +16,7 @@ beforeAll(async () => {
   ctx = await createTestContext();
   const redis = connectRedis(ctx.config.redisUrl!, 'test-worker');
   extra.push(redis);
-  worker = startWorker(redis, ctx.config.redisPrefix, { mongo: ctx.container.mongo, log: ctx.container.log, assessments: ctx.container.assessments });
+  worker = startWorker(redis, ctx.config.redisPrefix, { mongo: ctx.container.mongo, log: ctx.container.log, assessments: ctx.container.assessments, forwarding: ctx.container.forwarding });
   await worker.waitUntilReady();
   const eventsRedis = connectRedis(ctx.config.redisUrl!, 'test-events');
   extra.push(eventsRedis);
@@ -59,7 +59,7 @@ describe('the worker on real Redis', () => {
     await scheduleRepeatingJobs(ctx.container.queue);
     await scheduleRepeatingJobs(ctx.container.queue);
     const schedulers = await ctx.container.queue.getJobSchedulers();
-    expect(schedulers.map((s) => s.key)).toEqual(['sessions.purgeExpired']);
+    expect(schedulers.map((s) => s.key).sort()).toEqual(['sessions.purgeExpired', 'xapi.forward']);
   });
 
   it('refuses to boot when a job has no handler', () => {

@@ -5,6 +5,7 @@ import { parse } from '../../http/middleware/validate.js';
 import { route, type RouteDef } from '../../http/route.js';
 import { flash } from '../../http/views.js';
 import { actorOf } from '../../features/accounts/service.js';
+import type { ForwardBacklog } from '../forward/outbox.js';
 import { LRS_SCOPES, type LrsScope } from './credentials.js';
 
 const issueForm = z.object({
@@ -45,6 +46,24 @@ export function lrsAdminRoutes(c: Container): RouteDef[] {
       },
     }),
     route({
+      method: 'get',
+      path: '/admin/lrs/forwarding',
+      kind: 'page',
+      access: 'lrs.manage',
+      handler: async (_req, res) => res.render('lrs/forwarding', { title: 'xAPI forwarding', ...presentBacklog(await c.forwarding.backlog(), new Date()) }),
+    }),
+    route({
+      method: 'post',
+      path: '/admin/lrs/forwarding/retry',
+      kind: 'page',
+      access: 'lrs.manage',
+      handler: async (req, res) => {
+        const n = await c.forwarding.retryFailed();
+        flash(req, n ? 'success' : 'info', n ? `${n} statement(s) are back in the queue and will be forwarded again.` : 'No failed statements to retry.');
+        res.redirect(303, '/admin/lrs/forwarding');
+      },
+    }),
+    route({
       method: 'post',
       path: '/admin/lrs/:key/revoke',
       kind: 'page',
@@ -56,4 +75,24 @@ export function lrsAdminRoutes(c: Container): RouteDef[] {
       },
     }),
   ];
+}
+
+/** The forwarding backlog as the page shows it: dates as ISO strings, the age of the queue's head in words. */
+export function presentBacklog(b: ForwardBacklog, now: Date) {
+  return {
+    ...b,
+    oldestPending: b.oldestPending && { ...b.oldestPending, stored: b.oldestPending.stored.toISOString(), age: describeAge(now.getTime() - b.oldestPending.stored.getTime()) },
+    failures: b.failures.map((f) => ({ ...f, stored: f.stored.toISOString() })),
+    moreFailures: b.failed - b.failures.length,
+  };
+}
+
+export function describeAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return `${s} s`;
+  const min = Math.round(s / 60);
+  if (min < 90) return `${min} min`;
+  const h = Math.round(min / 60);
+  if (h < 48) return `${h} h`;
+  return `${Math.round(h / 24)} days`;
 }

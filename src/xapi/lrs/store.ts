@@ -1,5 +1,6 @@
 import type { Collection, Filter } from 'mongodb';
 import type { Connection } from 'mongoose';
+import type { Locker } from '../../infra/locks.js';
 import { agentKey } from '../validate.js';
 
 type Json = Record<string, unknown>;
@@ -29,7 +30,44 @@ export interface StatementDoc {
   voided: boolean;
   /** the statement this one voids, for voiding statements */
   voids: string | null;
+  /**
+   * The forwarding outbox (src/xapi/forward/): set in the insert itself when an external LRS is
+   * configured, so a stored statement is never missing from it; absent when forwarding was off.
+   */
+  forward?: ForwardState;
+  /** requests to the external LRS that carried this statement */
+  forwardAttempts?: number;
+  /** why the last attempt failed: 'pending' is tried again, 'failed' only when an admin retries */
+  forwardError?: string;
+  forwardedAt?: Date;
 }
+
+export type ForwardState = 'pending' | 'forwarded' | 'failed';
+
+/** What one attempt to forward a statement came to. */
+export type ForwardOutcome = { id: string; state: 'forwarded' } | { id: string; state: 'pending' | 'failed'; error: string };
+
+export interface ForwardSummary {
+  pending: number;
+  forwarded: number;
+  failed: number;
+  /** the statement at the head of the queue */
+  oldestPending: { id: string; stored: Date; attempts: number; error: string | undefined } | undefined;
+  /** the most recently stored statements that failed for good */
+  failures: { id: string; stored: Date; verb: string; attempts: number; error: string }[];
+}
+
+export interface StatementStoreOptions {
+  /** forwarding is on: new statements enter the outbox, and `notify` is called after they are written */
+  outbox?: { notify(): Promise<void> };
+  /**
+   * Serialises updates of statement documents (voiding, forwarding state): FerretDB v1 loses one of
+   * two concurrent updates of one document, and a lost `voided: true` would be a wrong answer.
+   */
+  locks?: Locker;
+}
+
+const WRITE_LOCK = 'xapi-statements:write';
 
 export const STATEMENTS_COLLECTION = 'xapi_statements';
 
@@ -101,8 +139,20 @@ export interface StatementQuery {
 export class StatementStore {
   readonly col: Collection<StatementDoc>;
 
-  constructor(conn: Connection) {
+  constructor(
+    conn: Connection,
+    private readonly options: StatementStoreOptions = {},
+  ) {
     this.col = conn.db!.collection<StatementDoc>(STATEMENTS_COLLECTION);
+  }
+
+  /** whether new statements enter the forwarding outbox */
+  get forwarding(): boolean {
+    return Boolean(this.options.outbox);
+  }
+
+  private writing<T>(fn: () => Promise<T>): Promise<T> {
+    return this.options.locks ? this.options.locks.withLock(WRITE_LOCK, fn) : fn();
   }
 
   async ensureIndexes(): Promise<void> {
@@ -113,6 +163,7 @@ export class StatementStore {
       this.col.createIndex({ activity: 1, stored: -1 }),
       this.col.createIndex({ registration: 1, stored: -1 }),
       this.col.createIndex({ voids: 1 }),
+      this.col.createIndex({ forward: 1, stored: 1, seq: 1 }),
     ]);
   }
 
@@ -131,15 +182,19 @@ export class StatementStore {
    */
   async insertNew(docs: StatementDoc[]): Promise<string[]> {
     if (!docs.length) return [];
+    // In the same insert: a statement is in the outbox the moment it is stored, whatever happens next.
+    const rows = this.options.outbox ? docs.map((d) => ({ ...d, forward: 'pending' as const, forwardAttempts: 0 })) : docs;
+    let already: string[] = [];
     try {
-      await this.col.insertMany(docs, { ordered: false });
-      return [];
+      await this.col.insertMany(rows, { ordered: false });
     } catch (err) {
       const writeErrors = (err as { writeErrors?: { code: number; index: number }[] | { code: number; index: number } }).writeErrors;
       const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
       if (!list.length || list.some((e) => e.code !== 11000)) throw err;
-      return list.map((e) => docs[e.index]!._id);
+      already = list.map((e) => docs[e.index]!._id);
     }
+    if (already.length < docs.length) await this.options.outbox?.notify();
+    return already;
   }
 
   async remove(ids: string[]): Promise<void> {
@@ -148,7 +203,61 @@ export class StatementStore {
 
   /** Marks the targets of voiding statements as voided (a voiding statement itself is never voided). */
   async applyVoids(targets: string[]): Promise<void> {
-    await Promise.all(targets.map((_id) => this.col.updateOne({ _id, voids: null }, { $set: { voided: true } })));
+    if (!targets.length) return;
+    await this.writing(() => Promise.all(targets.map((_id) => this.col.updateOne({ _id, voids: null }, { $set: { voided: true } }))));
+  }
+
+  /** The oldest statements waiting for the external LRS, in the order they were stored. */
+  async pendingForwards(limit: number): Promise<Pick<StatementDoc, '_id' | 'json'>[]> {
+    return this.col.find({ forward: 'pending' }, { projection: { _id: 1, json: 1 } }).sort({ stored: 1, seq: 1, _id: 1 }).limit(limit).toArray();
+  }
+
+  /**
+   * Records what forwarding did; only statements still pending change. One update per kind of
+   * outcome rather than one per statement: FerretDB v1 scans the collection for an `_id` equality
+   * as much as for `_id: {$in}` (measured here: ~6 ms per 1,000 statements either way), and on
+   * MongoDB both are index lookups.
+   */
+  async recordForwards(outcomes: ForwardOutcome[], at: Date): Promise<void> {
+    const groups = new Map<string, { ids: string[]; outcome: ForwardOutcome }>();
+    for (const o of outcomes) {
+      const key = o.state === 'forwarded' ? o.state : `${o.state}:${o.error}`;
+      const group = groups.get(key) ?? { ids: [], outcome: o };
+      group.ids.push(o.id);
+      groups.set(key, group);
+    }
+    if (!groups.size) return;
+    await this.writing(async () => {
+      for (const { ids, outcome: o } of groups.values()) {
+        await this.col.updateMany(
+          { _id: { $in: ids }, forward: 'pending' },
+          o.state === 'forwarded'
+            ? { $set: { forward: 'forwarded', forwardedAt: at }, $unset: { forwardError: '' }, $inc: { forwardAttempts: 1 } }
+            : { $set: { forward: o.state, forwardError: o.error }, $inc: { forwardAttempts: 1 } },
+        );
+      }
+    });
+  }
+
+  /** Puts every statement that failed for good back in the queue; returns how many. */
+  async retryFailedForwards(): Promise<number> {
+    return this.writing(async () => (await this.col.updateMany({ forward: 'failed' }, { $set: { forward: 'pending' }, $unset: { forwardError: '' } })).modifiedCount);
+  }
+
+  async forwardSummary(failureLimit = 50): Promise<ForwardSummary> {
+    const [counts, [head], failures] = await Promise.all([
+      this.col.aggregate<{ _id: ForwardState; n: number }>([{ $match: { forward: { $exists: true } } }, { $group: { _id: '$forward', n: { $sum: 1 } } }]).toArray(),
+      this.col.find({ forward: 'pending' }, { projection: { stored: 1, forwardAttempts: 1, forwardError: 1 } }).sort({ stored: 1, seq: 1, _id: 1 }).limit(1).toArray(),
+      this.col.find({ forward: 'failed' }, { projection: { stored: 1, verb: 1, forwardAttempts: 1, forwardError: 1 } }).sort({ stored: -1, seq: -1 }).limit(failureLimit).toArray(),
+    ]);
+    const count = (state: ForwardState) => counts.find((c) => c._id === state)?.n ?? 0;
+    return {
+      pending: count('pending'),
+      forwarded: count('forwarded'),
+      failed: count('failed'),
+      oldestPending: head && { id: head._id, stored: head.stored, attempts: head.forwardAttempts ?? 0, error: head.forwardError },
+      failures: failures.map((d) => ({ id: d._id, stored: d.stored, verb: d.verb, attempts: d.forwardAttempts ?? 0, error: d.forwardError ?? '' })),
+    };
   }
 
   async query(q: StatementQuery): Promise<StatementDoc[]> {
