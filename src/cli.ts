@@ -21,6 +21,8 @@ import { curriculumModels } from './features/curricula/model.js';
 import { CurriculumService } from './features/curricula/service.js';
 import { findCurriculumFolders } from './content/load.js';
 import { formatProblem } from './content/source.js';
+import { Cmi5Store } from './xapi/cmi5/store.js';
+import type { PackageSource } from './xapi/cmi5/package.js';
 import { validateCurriculum, type CurriculumContent } from './content/validate.js';
 import { ROLES } from './engine/access.js';
 
@@ -73,7 +75,7 @@ async function withDatabase<T>(fn: (s: Services) => Promise<T>): Promise<T> {
   try {
     const models = { ...accountModels(conn), ...curriculumModels(conn) };
     await Promise.all(Object.values(models).map((m) => m.init()));
-    return await fn({ accounts: new AccountService(models), curricula: new CurriculumService(models) });
+    return await fn({ accounts: new AccountService(models), curricula: new CurriculumService(models, new Cmi5Store(conn)) });
   } finally {
     await conn.close();
     await local?.stop();
@@ -81,15 +83,15 @@ async function withDatabase<T>(fn: (s: Services) => Promise<T>): Promise<T> {
 }
 
 /** Validates every curriculum folder under dir; prints one line per problem. */
-function validateFolders(dir: string): { results: { name: string; content?: CurriculumContent }[]; problems: number } {
+function validateFolders(dir: string): { results: { name: string; content?: CurriculumContent; packages?: PackageSource[] }[]; problems: number } {
   const folders = findCurriculumFolders(dir);
   if (!folders.length) throw new ValidationFailed([{ path: dir, message: 'holds no curriculum folder (content/curricula/<id>/curriculum.yaml)' }]);
   let problems = 0;
   const results = folders.map((f) => {
-    const r = validateCurriculum(f.name, f.files);
+    const r = validateCurriculum(f.name, f.files, f.packages);
     for (const p of r.problems) console.error(formatProblem(p));
     problems += r.problems.length;
-    return { name: f.name, ...(r.content ? { content: r.content } : {}) };
+    return { name: f.name, ...(r.content ? { content: r.content, packages: r.packages ?? [] } : {}) };
   });
   return { results, problems };
 }
@@ -287,7 +289,7 @@ content
         process.exit(1);
       }
       for (const r of results) {
-        const res = await curricula.publish('cli', r.content!);
+        const res = await curricula.publish('cli', r.content!, r.packages);
         if (res.status === 'unchanged') console.log(`${r.name}: unchanged (current version ${res.versionId})`);
         else console.log(`${r.name}: published ${res.versionId}\n${res.changes.map((c) => `  ${c}`).join('\n')}`);
       }

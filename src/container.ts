@@ -21,10 +21,13 @@ import { assessmentModels, type AssessmentModels } from './features/assessments/
 import { AssessmentService } from './features/assessments/service.js';
 import { AssessmentAnalytics } from './features/assessments/analytics.js';
 import { LrsCredentialService, lrsCredentialModels, type LrsCredentialModels } from './xapi/lrs/credentials.js';
-import { StatementStore } from './xapi/lrs/store.js';
+import { createStatementStore, type StatementForwarder } from './xapi/forward/index.js';
 import { AttachmentStore } from './xapi/lrs/attachments.js';
 import { StatementsService } from './xapi/lrs/statements.js';
 import { LearningRecorder } from './xapi/recorder.js';
+import { DocumentService, DocumentStore } from './xapi/lrs/documents.js';
+import { Cmi5Service } from './xapi/cmi5/service.js';
+import { Cmi5Store } from './xapi/cmi5/store.js';
 
 /**
  * The composition root: infrastructure → models → services, wired once. The HTTP app, the
@@ -46,6 +49,12 @@ export interface Container {
   assessmentAnalytics: AssessmentAnalytics;
   lrsCredentials: LrsCredentialService;
   statements: StatementsService;
+  /** the xAPI State, Activity Profile and Agent Profile documents */
+  documents: DocumentService;
+  /** cmi5 packages, launches and AU sessions */
+  cmi5: Cmi5Service;
+  /** forwarding of every statement to an external LRS (XAPI_FORWARD_URL), and its backlog */
+  forwarding: StatementForwarder;
   /** MongoDB and Redis both answer (what /readyz reports) */
   readiness(): Promise<{ mongo: string; redis: string; ok: boolean }>;
   close(): Promise<void>;
@@ -60,8 +69,8 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo), ...assessmentModels(mongo), ...lrsCredentialModels(mongo) };
   await Promise.all(Object.values(models).map((m) => m.init())); // indexes exist before the first write
   const accounts = new AccountService(models);
-  const curricula = new CurriculumService(models);
-  const statementStore = new StatementStore(mongo);
+  const curricula = new CurriculumService(models, new Cmi5Store(mongo));
+  const { statementStore, forwarding } = createStatementStore(mongo, redis, queue, config, log);
   await statementStore.ensureIndexes();
   const locks = new RedisLocker(redis, config.redisPrefix);
   const enrollments = new EnrollmentService(models, curricula, accounts, locks);
@@ -78,6 +87,16 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   });
   assessments.listen(recorder);
 
+  const documents = new DocumentService(new DocumentStore(mongo), undefined, (err) => log.warn({ err }, 'xapi_documents indexes could not be created'));
+  const lrsCredentials = new LrsCredentialService(models);
+  const catalogueConfig = { baseIri: config.xapiActivityBase, platform: 'Onramp', homePage: config.publicUrl };
+  const cmi5 = new Cmi5Service(mongo, { publicUrl: config.publicUrl, contentUrl: config.cmi5ContentUrl, catalogue: catalogueConfig, curricula, enrollments, statements, documents, locks, log });
+  await cmi5.ensureIndexes();
+  lrsCredentials.acceptSessions((key, secret) => cmi5.authenticate(key, secret));
+  if (new URL(config.cmi5ContentUrl).origin === new URL(config.publicUrl).origin && name === 'web') {
+    log.warn('cmi5 content is served from Onramp\'s own origin: set CMI5_CONTENT_URL to a second host name of this server so course packages cannot reach Onramp pages');
+  }
+
   return {
     config,
     log,
@@ -91,8 +110,11 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     enrollments,
     sessions: new LiveSessionService(models, enrollments, locks),
     assessmentAnalytics: new AssessmentAnalytics(models, curricula),
-    lrsCredentials: new LrsCredentialService(models),
+    lrsCredentials,
     statements,
+    documents,
+    cmi5,
+    forwarding,
     assessments,
     async readiness() {
       const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);

@@ -28,6 +28,7 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: z.string().url().optional(),
   XAPI_ACTIVITY_BASE: z.string().url().optional(),
+  CMI5_CONTENT_URL: optionalUrl(['http://', 'https://']),
   MONGODB_URL: optionalUrl(['mongodb://', 'mongodb+srv://']),
   REDIS_URL: optionalUrl(['redis://', 'rediss://']),
   REDIS_PREFIX: z
@@ -47,6 +48,10 @@ const schema = z.object({
   DEMO_SEED: bool.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: bool.optional(),
+  XAPI_FORWARD_URL: optionalUrl(['http://', 'https://']),
+  XAPI_FORWARD_KEY: z.string().trim().optional(),
+  XAPI_FORWARD_SECRET: z.string().trim().optional(),
+  XAPI_FORWARD_BATCH: z.coerce.number().int().min(1).max(500).default(50),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -57,6 +62,11 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly publicUrl: string;
+  /**
+   * Where launched cmi5 content is served from: a second host name for this same server, so that
+   * a course package runs in an origin of its own (no access to Onramp pages or the rep's session)
+   */
+  readonly cmi5ContentUrl: string;
   /** root of the activity IRIs in Onramp's own xAPI statements; keep it stable once statements exist */
   readonly xapiActivityBase: string;
   /** undefined: start an embedded FerretDB (or mongodb-memory-server) under dataDir */
@@ -78,6 +88,17 @@ export interface Config {
   readonly demoSeed: boolean;
   readonly logLevel: Env['LOG_LEVEL'];
   readonly logPretty: boolean;
+  /** the external LRS every statement is forwarded to; undefined: forwarding is off */
+  readonly xapiForward: XapiForwardConfig | undefined;
+}
+
+export interface XapiForwardConfig {
+  /** the LRS's xAPI endpoint, ending in "/" (statements go to `${url}statements`) */
+  readonly url: string;
+  readonly key: string;
+  readonly secret: string;
+  /** statements per request */
+  readonly batchSize: number;
 }
 
 export class ConfigError extends Error {
@@ -102,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (isProduction && !e.SESSION_SECRET) problems.push('SESSION_SECRET: required when NODE_ENV=production');
   if (isProduction && !e.MONGODB_URL) problems.push('MONGODB_URL: required when NODE_ENV=production (no embedded database in production)');
   if (isProduction && !e.REDIS_URL) problems.push('REDIS_URL: required when NODE_ENV=production (no embedded Redis in production)');
+  const forward = forwardConfig(e, problems);
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -110,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    cmi5ContentUrl: cmi5ContentUrl(e.CMI5_CONTENT_URL, (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '')),
     xapiActivityBase: (e.XAPI_ACTIVITY_BASE ?? `${(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '')}/xapi/activities`).replace(/\/$/, ''),
     mongodbUrl: e.MONGODB_URL,
     redisUrl: e.REDIS_URL,
@@ -127,5 +150,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoSeed: e.DEMO_SEED ?? !isProduction,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY ?? (!isProduction && Boolean(process.stdout.isTTY)),
+    xapiForward: forward,
   });
+}
+
+/**
+ * CMI5_CONTENT_URL, or for a local run the other loopback name of PUBLIC_URL (localhost ⇄
+ * 127.0.0.1: another origin, the same server); otherwise PUBLIC_URL itself, which gives content
+ * Onramp's origin (see docs/xapi.md: set CMI5_CONTENT_URL in production).
+ */
+function cmi5ContentUrl(configured: string | undefined, publicUrl: string): string {
+  if (configured) return configured.replace(/\/$/, '');
+  const url = new URL(publicUrl);
+  if (url.hostname === 'localhost') url.hostname = '127.0.0.1';
+  else if (url.hostname === '127.0.0.1') url.hostname = 'localhost';
+  return url.toString().replace(/\/$/, '');
+}
+
+/** Forwarding is on when XAPI_FORWARD_URL is set; it then needs the external LRS's Basic credentials. */
+function forwardConfig(e: Env, problems: string[]): XapiForwardConfig | undefined {
+  if (!e.XAPI_FORWARD_URL) return undefined;
+  let url: URL;
+  try {
+    url = new URL(e.XAPI_FORWARD_URL);
+  } catch {
+    problems.push(`XAPI_FORWARD_URL=${JSON.stringify(e.XAPI_FORWARD_URL)}: not a valid URL`);
+    return undefined;
+  }
+  if (url.search || url.hash) problems.push('XAPI_FORWARD_URL: the endpoint takes no query or fragment (e.g. https://lrs.example.com/xapi/)');
+  if (url.username || url.password) problems.push('XAPI_FORWARD_URL: put the credentials in XAPI_FORWARD_KEY and XAPI_FORWARD_SECRET, not in the URL');
+  const missing = [!e.XAPI_FORWARD_KEY && 'XAPI_FORWARD_KEY', !e.XAPI_FORWARD_SECRET && 'XAPI_FORWARD_SECRET'].filter(Boolean);
+  if (missing.length) problems.push(`${missing.join(' and ')}: required when XAPI_FORWARD_URL is set (the Basic credentials the external LRS issued to Onramp)`);
+  if (problems.length) return undefined;
+  return Object.freeze({ url: url.href.replace(/\/?$/, '/'), key: e.XAPI_FORWARD_KEY!, secret: e.XAPI_FORWARD_SECRET!, batchSize: e.XAPI_FORWARD_BATCH });
 }

@@ -46,8 +46,9 @@ const completion = z.discriminatedUnion(
     z.object({ rule: z.literal('submitted') }).strict(),
     z.object({ rule: z.literal('attended'), rubricPass: percent.optional() }).strict(),
     z.object({ rule: z.literal('approved') }).strict(),
+    z.object({ rule: z.literal('cmi5') }).strict(),
   ],
-  { error: 'rule must be one of viewed, acknowledged, passed, submitted, attended, approved' },
+  { error: 'rule must be one of viewed, acknowledged, passed, submitted, attended, approved, cmi5' },
 );
 
 export const moduleFrontMatter = z
@@ -65,6 +66,11 @@ export const moduleFrontMatter = z
     startDay: day.default(0),
     dueDay: day.nullable().default(null),
     completion: completion.optional(),
+    cmi5: z
+      .object({ package: id, au: z.string().trim().min(1).optional() })
+      .strict()
+      .nullable()
+      .default(null),
     mastery: z.array(z.object({ assessment: id, threshold: percent.optional() }).strict()).default([]),
     delay: z
       .object({ after: ids.min(1, 'needs at least one module'), days: day })

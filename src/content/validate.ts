@@ -1,5 +1,6 @@
 import type { CompletionRule, CurriculumDef, Modality, ModuleDef } from '../engine/curriculum.js';
 import { bankFile, curriculumFile, formFile, moduleFrontMatter, type BankFile, type BankQuestion, type FormFile, type ModuleFrontMatter } from './schema.js';
+import { checkPackage, type CheckedPackage, type PackageSource } from '../xapi/cmi5/package.js';
 import { splitFrontMatter, YamlSource, type ContentProblem, type FieldPath } from './source.js';
 
 /** A file of a curriculum folder: its path as shown to the trainer, and its text. */
@@ -13,11 +14,15 @@ export interface CurriculumContent {
   definition: CurriculumDef;
   banks: Record<string, BankFile>;
   forms: Record<string, FormFile>;
+  /** cmi5 packages by name (versions published before cmi5 support have none) */
+  cmi5?: Record<string, CheckedPackage>;
 }
 
 export interface ValidationResult {
   content?: CurriculumContent;
   problems: ContentProblem[];
+  /** the cmi5 packages' files, to store (by hash) when the content is published */
+  packages?: PackageSource[];
 }
 
 const DEFAULT_COMPLETION: Record<Modality, CompletionRule> = {
@@ -35,10 +40,12 @@ const RULES_FOR: Record<CompletionRule['rule'], Modality[]> = {
   submitted: ['assessment'],
   attended: ['vilt', 'ilt'],
   approved: ['transfer'],
+  cmi5: ['elearning'],
 };
 
 /** A pre-test is done once taken (it places the rep); other assessments once passed. */
 function defaultCompletion(fm: ModuleFrontMatter): CompletionRule {
+  if (fm.cmi5) return { rule: 'cmi5' };
   return fm.assessment?.purpose === 'pretest' ? { rule: 'submitted' } : DEFAULT_COMPLETION[fm.modality];
 }
 
@@ -67,8 +74,14 @@ function choiceProblems(q: BankQuestion, at: (path: FieldPath, message: string) 
  * Parses and checks one curriculum folder: every file against its schema, then every reference
  * across files. Reports every problem at once; returns content only when there are none.
  */
-export function validateCurriculum(folderName: string, files: SourceFile[]): ValidationResult {
+export function validateCurriculum(folderName: string, files: SourceFile[], packageSources: PackageSource[] = []): ValidationResult {
   const problems: ContentProblem[] = [];
+  const packages = new Map<string, CheckedPackage>();
+  for (const source of packageSources) {
+    const { checked, problems: p } = checkPackage(source);
+    problems.push(...p);
+    if (checked) packages.set(checked.name, checked);
+  }
   const find = (re: RegExp) => files.filter((f) => re.test(f.path.replace(/\\/g, '/'))).sort((a, b) => a.path.localeCompare(b.path));
 
   // ---- curriculum.yaml ----
@@ -181,6 +194,19 @@ export function validateCurriculum(folderName: string, files: SourceFile[]): Val
         t.modules.forEach((id, j) => ref(m, ['assessment', 'testOut', i, 'modules', j], id));
       });
     }
+    if (fm.cmi5) {
+      const pkg = packages.get(fm.cmi5.package);
+      const names = [...packages.keys()];
+      if (fm.modality !== 'elearning') problems.push(src.problem(['cmi5'], `only elearning modules launch a cmi5 AU (this is ${fm.modality})`));
+      if (!pkg) {
+        if (!packageSources.some((p) => p.name === fm.cmi5!.package)) problems.push(src.problem(['cmi5', 'package'], `unknown cmi5 package '${fm.cmi5.package}': put it in cmi5/${fm.cmi5.package}.zip or cmi5/${fm.cmi5.package}/${names.length ? ` (packages: ${names.join(', ')})` : ''}`));
+      } else if (fm.cmi5.au && !pkg.course.aus.some((a) => a.id === fm.cmi5!.au)) {
+        problems.push(src.problem(['cmi5', 'au'], `package '${pkg.name}' has no AU '${fm.cmi5.au}' (AUs: ${pkg.course.aus.map((a) => a.id).join(', ')})`));
+      } else if (!fm.cmi5.au && pkg.course.aus.length > 1) {
+        problems.push(src.problem(['cmi5', 'au'], `package '${pkg.name}' has ${pkg.course.aus.length} AUs: name the one this module launches (${pkg.course.aus.map((a) => a.id).join(', ')})`));
+      }
+    }
+    if (completion.rule === 'cmi5' && !fm.cmi5) problems.push(src.problem(['completion', 'rule'], "'cmi5' completes a module that launches a cmi5 AU: add cmi5: { package: … }"));
     if (fm.modality === 'transfer' && !fm.form) problems.push(src.problem(['form'], 'a transfer module needs a form'));
     if (fm.modality !== 'transfer' && fm.form) problems.push(src.problem(['form'], `only transfer modules have a form (this is ${fm.modality})`));
     if (fm.form && !forms.has(fm.form)) problems.push(src.problem(['form'], `unknown form '${fm.form}'${forms.size ? ` (forms: ${[...forms.keys()].join(', ')})` : ''}`));
@@ -228,6 +254,7 @@ export function validateCurriculum(folderName: string, files: SourceFile[]): Val
       assessment: fm.assessment ? { ...fm.assessment, threshold: fm.assessment.threshold ?? cur.masteryThreshold } : null,
       form: fm.form,
       rubric: fm.rubric,
+      ...(fm.cmi5 ? { cmi5: { package: fm.cmi5.package, au: fm.cmi5.au ?? packages.get(fm.cmi5.package)!.course.aus[0]!.id } } : {}),
       body,
     })),
   };
@@ -236,8 +263,10 @@ export function validateCurriculum(folderName: string, files: SourceFile[]): Val
       definition,
       banks: Object.fromEntries([...banks].map(([k, v]) => [k, v.bank])),
       forms: Object.fromEntries([...forms].map(([k, v]) => [k, v.form])),
+      ...(packages.size ? { cmi5: Object.fromEntries(packages) } : {}),
     },
     problems: [],
+    packages: packageSources,
   };
 }
 

@@ -23,7 +23,9 @@ export type CompletionRule =
   /** vilt / ilt: marked attended by the instructor; with rubricPass, also a rubric score at least that (percent) */
   | { rule: 'attended'; rubricPass?: number }
   /** transfer: the manager approved the submission and the rep logged their results */
-  | { rule: 'approved' };
+  | { rule: 'approved' }
+  /** elearning launched as a cmi5 AU: the AU's moveOn is satisfied (or it was waived) */
+  | { rule: 'cmi5' };
 
 export interface Prerequisites {
   /** every one of these must be done (completed or tested out) */
@@ -129,6 +131,8 @@ export interface ModuleDef {
   form: string | null;
   /** modality ilt (or vilt): how the instructor scores the role play */
   rubric: Rubric | null;
+  /** elearning launched as a cmi5 Assignable Unit: the package (cmi5/<package>) and the AU's id */
+  cmi5?: { package: string; au: string } | null;
   /** the lesson, Markdown */
   body: string;
 }

@@ -88,6 +88,7 @@ function completedAt(m: ModuleDef, curriculum: CurriculumDef, facts: ProgressFac
   switch (rule.rule) {
     case 'viewed':
     case 'acknowledged':
+    case 'cmi5':
       return own(facts.completed, m.id) ?? null;
     case 'passed': {
       const score = own(facts.scores, m.id);

@@ -20,6 +20,7 @@ import { lrsAdminRoutes } from '../xapi/lrs/pages.js';
 import { documentRoutes } from '../xapi/lrs/documents.js';
 import { alternateRequestSyntax } from '../xapi/lrs/alternate-syntax.js';
 import { xapiCors } from '../xapi/lrs/cors.js';
+import { cmi5Routes } from '../xapi/cmi5/routes.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -41,6 +42,7 @@ export function allRoutes(c: Container): RouteDef[] {
     ...assessmentAnalyticsRoutes(c),
     ...lrsRoutes(c),
     ...documentRoutes(c),
+    ...cmi5Routes(c),
     ...lrsAdminRoutes(c),
   ];
 }
@@ -78,7 +80,8 @@ export function createApp(c: Container): Express {
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:', 'https:'], // lesson images may live on the company's own sites
-          formAction: ["'self'"],
+          // a cmi5 launch is a form post answered with a redirect to the content origin
+          formAction: ["'self'", new URL(c.config.cmi5ContentUrl).origin],
           frameAncestors: ["'none'"],
           upgradeInsecureRequests: c.config.cookieSecure ? [] : null,
         },

@@ -69,6 +69,8 @@ export interface ModuleRef {
   id: string;
   title: string;
   modality: Modality;
+  /** the cmi5 AU the module launches (its publisher id) */
+  cmi5Au?: string;
 }
 
 export interface SessionRef {
@@ -114,6 +116,8 @@ export const VERBS = {
   approved: { id: 'http://activitystrea.ms/schema/1.0/approve', display: 'approved' },
   returned: { id: 'http://activitystrea.ms/schema/1.0/return', display: 'returned' },
   voided: { id: 'http://adlnet.gov/expapi/verbs/voided', display: 'voided' },
+  abandoned: { id: 'https://w3id.org/xapi/adl/verbs/abandoned', display: 'abandoned' },
+  satisfied: { id: 'https://w3id.org/xapi/adl/verbs/satisfied', display: 'satisfied' },
 } as const satisfies Record<string, { id: string; display: string }>;
 export type VerbKey = keyof typeof VERBS;
 
@@ -159,6 +163,11 @@ export type ExtensionName = (typeof EXTENSIONS)[number];
 export const CMI5_EXTENSIONS = {
   /** result extension of a waived statement: "Tested Out", "Equivalent AU", … */
   reason: 'https://w3id.org/xapi/cmi5/result/extensions/reason',
+  sessionId: 'https://w3id.org/xapi/cmi5/context/extensions/sessionid',
+  launchMode: 'https://w3id.org/xapi/cmi5/context/extensions/launchmode',
+  launchUrl: 'https://w3id.org/xapi/cmi5/context/extensions/launchurl',
+  moveOn: 'https://w3id.org/xapi/cmi5/context/extensions/moveon',
+  launchParameters: 'https://w3id.org/xapi/cmi5/context/extensions/launchparameters',
   /** context extension: the scaled score needed to pass (0 to 1) */
   masteryScore: 'https://w3id.org/xapi/cmi5/context/extensions/masteryscore',
 } as const;
@@ -575,15 +584,109 @@ export interface WaivedInput extends ModuleEventInput {
   reason?: 'Tested Out' | 'Equivalent AU' | 'Equivalent Outside Activity' | 'Administrative';
 }
 
-/** A module the rep tested out of: done without taking it. */
+/**
+ * A module the rep tested out of: done without taking it. For a module that launches a cmi5 AU it
+ * is the cmi5 "waived" statement (9.3.8): the AU's publisher id in grouping, the cmi5 and moveOn
+ * categories, and a session id of its own.
+ */
 export function waived(env: CatalogueEnv, input: WaivedInput): Statement {
   const { config } = env;
-  return statement(env, {
+  const base = contextOf(env, input, { parent: curriculumActivity(config, input.curriculum), statementId: input.byStatementId });
+  const au = input.module.cmi5Au;
+  const s = statement(env, {
     actor: input.rep,
     verb: 'waived',
     object: moduleActivity(config, input.curriculum, input.module),
     result: { success: true, completion: true, extensions: { [CMI5_EXTENSIONS.reason]: input.reason ?? 'Tested Out' } },
-    context: contextOf(env, input, { parent: curriculumActivity(config, input.curriculum), statementId: input.byStatementId }),
+    context: base,
+    at: input.at,
+  });
+  // a session of its own (cmi5 9.3.8), derived from the statement id so the same event gives the same statement
+  if (au) s.context = cmi5Context(base, au, uuidV5(REGISTRATION_NAMESPACE, `cmi5-session|${s.id!}`), true);
+  return s;
+}
+
+export const CMI5_CATEGORIES = {
+  cmi5: { id: 'https://w3id.org/xapi/cmi5/context/categories/cmi5' },
+  moveOn: { id: 'https://w3id.org/xapi/cmi5/context/categories/moveon' },
+} as const;
+
+/** An LMS statement's cmi5 context: the publisher id in grouping, the cmi5 category, the session id. */
+function cmi5Context(base: Context, publisherId: string, sessionId: string, moveOn: boolean, extensions: Record<string, unknown> = {}): Context {
+  const ca = base.contextActivities ?? {};
+  return {
+    ...base,
+    contextActivities: {
+      ...ca,
+      grouping: [{ id: publisherId }, ...([] as Activity[]).concat((ca.grouping as Activity[] | undefined) ?? [])],
+      category: [CMI5_CATEGORIES.cmi5, ...(moveOn ? [CMI5_CATEGORIES.moveOn] : [])],
+    },
+    extensions: { ...(base.extensions ?? {}), [CMI5_EXTENSIONS.sessionId]: sessionId, ...extensions },
+  };
+}
+
+export interface Cmi5SessionInput extends ModuleEventInput {
+  /** the AU's publisher id */
+  au: string;
+  sessionId: string;
+}
+
+export interface Cmi5LaunchedInput extends Cmi5SessionInput {
+  launchMode: 'Normal' | 'Browse' | 'Review';
+  /** the AU's URL without the launch parameters */
+  launchUrl: string;
+  moveOn: string;
+  masteryScore: number | null;
+  launchParameters: string | null;
+}
+
+/** The LMS launched a cmi5 AU (9.3.2): written before the AU opens. */
+export function cmi5Launched(env: CatalogueEnv, input: Cmi5LaunchedInput): Statement {
+  const { config } = env;
+  const base = contextOf(env, input, { parent: curriculumActivity(config, input.curriculum) });
+  return statement(env, {
+    actor: input.rep,
+    verb: 'launched',
+    object: moduleActivity(config, input.curriculum, input.module),
+    context: cmi5Context(base, input.au, input.sessionId, false, {
+      [CMI5_EXTENSIONS.launchMode]: input.launchMode,
+      [CMI5_EXTENSIONS.launchUrl]: input.launchUrl,
+      [CMI5_EXTENSIONS.moveOn]: input.moveOn,
+      ...(input.masteryScore !== null ? { [CMI5_EXTENSIONS.masteryScore]: input.masteryScore } : {}),
+      ...(input.launchParameters !== null ? { [CMI5_EXTENSIONS.launchParameters]: input.launchParameters } : {}),
+    }),
+    at: input.at,
+  });
+}
+
+/** The LMS gave up on a session the AU never terminated (a relaunch in the same registration). */
+export function cmi5Abandoned(env: CatalogueEnv, input: Cmi5SessionInput & { durationMs: number }): Statement {
+  const { config } = env;
+  const base = contextOf(env, input, { parent: curriculumActivity(config, input.curriculum) });
+  return statement(env, {
+    actor: input.rep,
+    verb: 'abandoned',
+    object: moduleActivity(config, input.curriculum, input.module),
+    result: { duration: isoDuration(input.durationMs) },
+    context: cmi5Context(base, input.au, input.sessionId, false),
+    at: input.at,
+  });
+}
+
+export interface Cmi5SatisfiedInput extends Cmi5SessionInput {
+  /** the LMS's id for the block or course, and the publisher's id for it */
+  target: { id: string; publisherId: string; kind: 'block' | 'course'; title: string };
+}
+
+/** Every AU of a cmi5 block or course is satisfied (9.3.9). */
+export function cmi5Satisfied(env: CatalogueEnv, input: Cmi5SatisfiedInput): Statement {
+  const base = contextOf(env, input, { parent: curriculumActivity(env.config, input.curriculum) });
+  const context = cmi5Context(base, input.target.publisherId, input.sessionId, false);
+  return statement(env, {
+    actor: input.rep,
+    verb: 'satisfied',
+    object: { objectType: 'Activity', id: input.target.id, definition: { type: `https://w3id.org/xapi/cmi5/activitytype/${input.target.kind}`, name: { 'en-US': input.target.title } } },
+    context,
     at: input.at,
   });
 }

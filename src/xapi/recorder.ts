@@ -62,7 +62,7 @@ export class LearningRecorder {
   }
 
   private moduleRef(m: ModuleDef): catalogue.ModuleRef {
-    return { id: m.id, title: m.title, modality: m.modality };
+    return { id: m.id, title: m.title, modality: m.modality, ...(m.cmi5 ? { cmi5Au: m.cmi5.au } : {}) };
   }
 
   async enrolled(e: EnrollmentEvent, at: string, cohort: string, startDate: string): Promise<void> {
@@ -79,6 +79,8 @@ export class LearningRecorder {
     const wasDone = new Set(before.roadmap.modules.filter((s) => s.state === 'completed' || s.state === 'tested_out').map((s) => s.id));
     const byId = new Map(e.curriculum.modules.map((m) => [m.id, m]));
     for (const m of e.curriculum.modules) {
+      // a cmi5 module's launches and results are the cmi5 statements (the LMS's and the AU's own)
+      if (m.cmi5) continue;
       if (after.facts.started[m.id] && !before.facts.started[m.id]) {
         out.push(catalogue.launched(this.env(`${e.enrollmentId}|${m.id}|launched`), { ...base, module: this.moduleRef(m), at: after.facts.started[m.id]! }));
       }
@@ -86,7 +88,7 @@ export class LearningRecorder {
     for (const s of after.roadmap.modules) {
       const m = byId.get(s.id);
       // an assessment's result is its passed / failed statement, not a separate completion
-      if (!m || m.modality === 'assessment' || s.state !== 'completed' || wasDone.has(s.id) || !s.doneAt) continue;
+      if (!m || m.modality === 'assessment' || m.cmi5 || s.state !== 'completed' || wasDone.has(s.id) || !s.doneAt) continue;
       out.push(catalogue.completed(this.env(`${e.enrollmentId}|${m.id}|completed`), { ...base, module: this.moduleRef(m), at: s.doneAt }));
     }
     await this.save(out);

@@ -9,7 +9,8 @@ import { browserRig, signInPage, SHOTS, type BrowserRig } from '../support/brows
 
 /**
  * The sample curriculum's first phase, walked in a real browser by a new rep: the pre-test, four
- * lessons (each after its minimum time), the foundations check — then the prospecting phase opens.
+ * lessons (each after its minimum time), the drill (cmi5: see cmi5.test.ts), the foundations check —
+ * then the prospecting phase opens.
  */
 const ROOT = join(import.meta.dirname, '..', '..');
 let enrollmentId: string;
@@ -20,9 +21,9 @@ beforeAll(async () => {
   rig = await browserRig();
   const { ctx, people } = rig;
   const [folder] = findCurriculumFolders(join(ROOT, 'content'));
-  const { content, problems } = validateCurriculum(folder!.name, folder!.files);
+  const { content, problems, packages } = validateCurriculum(folder!.name, folder!.files, folder!.packages);
   expect(problems).toEqual([]);
-  await ctx.container.curricula.publish('cli', content!);
+  await ctx.container.curricula.publish('cli', content!, packages);
   const today = new Date().toISOString().slice(0, 10);
   const { enrollment } = await ctx.container.enrollments.enroll('system', { userId: people.rep6.id, curriculumId: 'new-rep-onboarding', startDate: addDays(today, -1) });
   enrollmentId = String(enrollment._id);
@@ -88,6 +89,9 @@ describe('the sample curriculum, phase one, in the browser', () => {
       await page.waitForSelector('text=Done!');
     }
 
+    // the value statement drill is a cmi5 course, walked in the browser by test/e2e/cmi5.test.ts
+    await rig.ctx.container.enrollments.auSatisfied(enrollmentId, 'value-statement-drill', new Date().toISOString());
+
     await page.goto(module('foundations-check'));
     await page.getByRole('button', { name: 'Start the assessment' }).click();
     await page.waitForURL(/\/attempts\/[0-9a-f]{24}$/);
@@ -100,7 +104,7 @@ describe('the sample curriculum, phase one, in the browser', () => {
 
     await page.goto(`${rig.base}/roadmap`);
     const phase = page.locator('section.phase', { hasText: 'Foundations' }).first();
-    expect(await phase.locator('.phase-title').innerText()).toMatch(/6\/6/);
+    expect(await phase.locator('.phase-title').innerText()).toMatch(/7\/7/);
     const next = page.locator('li.module:has(a.module-title:text-is("Setting appointments by phone")) .state');
     expect(await next.innerText()).toBe('Ready to start');
     await page.screenshot({ path: join(SHOTS, 'sample-roadmap-after-phase-one.png'), fullPage: true });

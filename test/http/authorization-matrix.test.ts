@@ -115,6 +115,15 @@ const MATRIX: Record<string, Case[]> = {
     { target: 'ownModule', expect: page(303, 403, 403, 403) },
     { target: 'otherModule', expect: page(404, 403, 403, 403) },
   ],
+  // ownModule is not a cmi5 module: the rep is sent back to it with the reason
+  'POST /learn/:enrollmentId/modules/:moduleId/launch': [
+    { target: 'ownModule', expect: page(303, 403, 403, 403) },
+    { target: 'otherModule', expect: page(404, 403, 403, 403) },
+  ],
+  // the AU's one-time fetch URL: no credentials, the handle is the secret (an unknown one is error-code 2, with 200 as cmi5 says)
+  'POST /cmi5/fetch/:handle': [{ expect: everyone(200) }],
+  // package files are reached through a launched session only
+  'GET /cmi5/content/:sessionId/*path': [{ expect: everyone(404) }],
   'POST /learn/:enrollmentId/modules/:moduleId/attempts': [
     { target: 'ownCheck', expect: page(303, 403, 403, 403) },
     { target: 'otherModule', expect: page(404, 403, 403, 403) },
@@ -159,6 +168,8 @@ const MATRIX: Record<string, Case[]> = {
   'GET /admin/lrs': [{ expect: page(403, 403, 403, 200) }],
   'POST /admin/lrs': [{ body: {}, expect: page(403, 403, 403, 422) }],
   'POST /admin/lrs/:key/revoke': [{ target: 'lrsKey', expect: page(403, 403, 403, 303) }],
+  'GET /admin/lrs/forwarding': [{ expect: page(403, 403, 403, 200) }],
+  'POST /admin/lrs/forwarding/retry': [{ expect: page(403, 403, 403, 303) }],
   'GET /assessments': [{ expect: page(403, 403, 200, 200) }],
   'GET /assessments/gains/:curriculumId': [{ target: 'analyticsCurriculum', expect: page(403, 403, 200, 200) }],
   'GET /assessments/:curriculumId/:moduleId': [{ target: 'analyticsModule', expect: page(403, 403, 200, 200) }],

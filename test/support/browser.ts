@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Express } from 'express';
+import getPort from 'get-port';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createTestContext, seedPeople, type DemoPeople, type TestContext } from './context.js';
 
@@ -18,8 +19,8 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-export async function serve(app: Express): Promise<{ server: Server; base: string }> {
-  const server = app.listen(0, '127.0.0.1');
+export async function serve(app: Express, port = 0): Promise<{ server: Server; base: string }> {
+  const server = app.listen(port, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   return { server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 }
@@ -49,9 +50,11 @@ export interface BrowserRig {
 }
 
 export async function browserRig(): Promise<BrowserRig> {
-  const ctx = await createTestContext();
+  // PUBLIC_URL is where the server really listens: links Onramp builds (cmi5 launch URLs) work
+  const port = await getPort({ host: '127.0.0.1' });
+  const ctx = await createTestContext({ PUBLIC_URL: `http://127.0.0.1:${port}` });
   const people = await seedPeople(ctx.container);
-  const { server, base } = await serve(ctx.app);
+  const { server, base } = await serve(ctx.app, port);
   const browser = await launchBrowser();
   return {
     ctx,

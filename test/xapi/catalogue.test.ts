@@ -40,6 +40,9 @@ import {
   testedOut,
   voided,
   waived,
+  cmi5Abandoned,
+  cmi5Launched,
+  cmi5Satisfied,
   type CatalogueConfig,
   type CatalogueEnv,
   type ModuleRef,
@@ -71,6 +74,8 @@ const manager = { id: '65f1c2a9e4b0a1b2c3d4e503', name: 'Morgan Diaz', email: 'm
 const curriculum = { id: 'new-rep-onboarding', title: 'Crewline new account executive onboarding', version: '65f1c2a9e4b0a1b2c3d4e5ff' };
 
 const lesson: ModuleRef = { id: 'market-and-personas', title: 'Our market and buyer personas', modality: 'elearning' };
+const drill: ModuleRef = { id: 'value-statement-drill', title: 'Value statement drill', modality: 'elearning', cmi5Au: 'https://crewline.example/courses/drill/au' };
+const SESSION_ID = 'c8a0f6e2-1d7b-4b6e-9a51-3f0e2d4c5b6a';
 const lesson2: ModuleRef = { id: 'buying-process', title: 'The buying process and its exit criteria', modality: 'elearning' };
 const pretest: ModuleRef = { id: 'foundations-pretest', title: 'Foundations pre-test', modality: 'assessment' };
 const check: ModuleRef = { id: 'foundations-check', title: 'Foundations check', modality: 'assessment' };
@@ -228,6 +233,10 @@ const BUILDERS: [string, Build][] = [
   ['returned', (env) => [returned(env, { ...base, module: transfer, form, submissionId: '65f1c2a9e4b0a1b2c3d4e800', manager, submittedStatementId: '00000000-0000-4000-8000-0000000000aa', comment: 'Add a second ask.' })]],
   ['loggedActivity', (env) => [loggedActivity(env, { ...base, module: transfer, metWithManager: true, calls: 42, contacts: 15, presentations: 4, appointments: 3, manager, submissionId: '65f1c2a9e4b0a1b2c3d4e800' })]],
   ['reinforcementAnswered', (env) => [reinforcementAnswered(env, { ...base, module: lesson, question: { bank: 'foundations', id: 'personas-3' }, answer: { interactionType: 'true-false', value: false }, credit: 1, correct: true, deliveryId: '65f1c2a9e4b0a1b2c3d4e900', channel: 'email' })]],
+  ['cmi5Launched', (env) => [cmi5Launched(env, { ...base, module: drill, au: drill.cmi5Au!, sessionId: SESSION_ID, launchMode: 'Normal', launchUrl: 'https://onramp.example.com/cmi5/content/x/index.html', moveOn: 'CompletedAndPassed', masteryScore: 0.75, launchParameters: null })]],
+  ['cmi5Satisfied', (env) => [cmi5Satisfied(env, { ...base, module: drill, au: drill.cmi5Au!, sessionId: SESSION_ID, target: { id: `${BASE}/curricula/new-rep-onboarding/cmi5/drill`, publisherId: 'https://crewline.example/courses/drill', kind: 'course', title: 'Drill' } })]],
+  ['cmi5Abandoned', (env) => [cmi5Abandoned(env, { ...base, module: drill, au: drill.cmi5Au!, sessionId: SESSION_ID, durationMs: 240_000 })]],
+  ['waived (cmi5)', (env) => [waived(env, { ...base, module: drill, byStatementId: '00000000-0000-4000-8000-0000000000ff' })]],
   ['voided', (env) => [voided(env, { at: AT, actor: trainer, statementId: '00000000-0000-4000-8000-0000000000bb', enrollmentId: ENROLLMENT })]],
 ];
 
@@ -661,6 +670,28 @@ describe('purity', () => {
     const a = launched(env, { ...base, module: lesson });
     a.verb.display!['en-US'] = 'changed';
     expect(launched(env, { ...base, module: lesson }).verb.display).toStrictEqual({ 'en-US': 'launched' });
+  });
+});
+
+describe('cmi5 statements of the LMS', () => {
+  it('a waiver of a module that launches an AU is the cmi5 waived: grouping, categories, a session id', () => {
+    const w = waived(envOf(), { ...base, module: drill, byStatementId: '00000000-0000-4000-8000-0000000000ff' });
+    expect(w.context?.contextActivities?.grouping?.[0]).toStrictEqual({ id: drill.cmi5Au });
+    expect(w.context?.contextActivities?.category).toStrictEqual([{ id: 'https://w3id.org/xapi/cmi5/context/categories/cmi5' }, { id: 'https://w3id.org/xapi/cmi5/context/categories/moveon' }]);
+    expect(w.context?.extensions?.['https://w3id.org/xapi/cmi5/context/extensions/sessionid']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(w.result?.extensions?.['https://w3id.org/xapi/cmi5/result/extensions/reason']).toBe('Tested Out');
+    const plain = waived(envOf(), { ...base, module: lesson, byStatementId: '00000000-0000-4000-8000-0000000000ff' });
+    expect(plain.context?.contextActivities?.category).toBeUndefined();
+  });
+
+  it('launched carries the launch settings; satisfied has no result and no moveOn category', () => {
+    const l = cmi5Launched(envOf(), { ...base, module: drill, au: drill.cmi5Au!, sessionId: SESSION_ID, launchMode: 'Normal', launchUrl: 'https://x.example/index.html', moveOn: 'Passed', masteryScore: null, launchParameters: 'level=1' });
+    expect(l.context?.extensions).toMatchObject({ 'https://w3id.org/xapi/cmi5/context/extensions/sessionid': SESSION_ID, 'https://w3id.org/xapi/cmi5/context/extensions/moveon': 'Passed', 'https://w3id.org/xapi/cmi5/context/extensions/launchparameters': 'level=1' });
+    expect(l.context?.extensions?.['https://w3id.org/xapi/cmi5/context/extensions/masteryscore']).toBeUndefined();
+    const s = cmi5Satisfied(envOf(), { ...base, module: drill, au: drill.cmi5Au!, sessionId: SESSION_ID, target: { id: 'https://x.example/c', publisherId: 'https://p.example/c', kind: 'course', title: 'C' } });
+    expect(s.result).toBeUndefined();
+    expect(s.context?.contextActivities?.category).toStrictEqual([{ id: 'https://w3id.org/xapi/cmi5/context/categories/cmi5' }]);
+    expect(s.object).toMatchObject({ definition: { type: 'https://w3id.org/xapi/cmi5/activitytype/course' } });
   });
 });
 

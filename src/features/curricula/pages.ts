@@ -39,7 +39,7 @@ export function curriculumPageRoutes(c: Container): RouteDef[] {
       handler: async (req, res) => {
         const actor = actorOf(req.user!);
         const folders = findCurriculumFolders(c.config.contentDir);
-        const checked = folders.map((f) => ({ name: f.name, ...validateCurriculum(f.name, f.files) }));
+        const checked = folders.map((f) => ({ name: f.name, ...validateCurriculum(f.name, f.files, f.packages) }));
         const problems = checked.flatMap((r) => r.problems.map(formatProblem));
         if (problems.length) {
           // all or nothing: one bad file publishes no curriculum
@@ -53,7 +53,7 @@ export function curriculumPageRoutes(c: Container): RouteDef[] {
           });
         }
         const results = [];
-        for (const r of checked) results.push({ name: r.name, ...(await c.curricula.publish(actor, r.content!)) });
+        for (const r of checked) results.push({ name: r.name, ...(await c.curricula.publish(actor, r.content!, r.packages)) });
         const published = results.filter((r) => r.status === 'published');
         flash(req, 'success', published.length ? `Published ${published.map((r) => r.versionId).join(', ')}.` : 'Nothing changed since the last publish.');
         res.redirect(303, '/curricula');

@@ -1,6 +1,7 @@
 import type { CurriculumContent } from '../../content/validate.js';
 import { contentHash, describeChanges } from '../../content/version.js';
 import { requireAccess, type Actor } from '../../engine/access.js';
+import type { PackageSource } from '../../xapi/cmi5/package.js';
 import { NotFound } from '../../errors.js';
 import type { CurriculumDoc, CurriculumModels, CurriculumVersionDoc } from './model.js';
 
@@ -18,20 +19,27 @@ export class CurriculumService {
   /** versions never change once published, so each process may keep the ones it read */
   private readonly cache = new Map<string, CurriculumVersionDoc>();
 
-  constructor(private readonly m: CurriculumModels) {}
+  constructor(
+    private readonly m: CurriculumModels,
+    /** where cmi5 packages' files go (by content hash) when a version that has them is published */
+    private readonly packages?: { putPackage(p: PackageSource): Promise<string> },
+  ) {}
 
   /**
    * Stores the content as an immutable version unless it equals the current one. The version is
    * written before it becomes current, so a crash in between leaves the old version current and a
    * retry completes the publish.
    */
-  async publish(actor: Actor | 'cli', content: CurriculumContent): Promise<PublishResult> {
+  async publish(actor: Actor | 'cli', content: CurriculumContent, packages: PackageSource[] = []): Promise<PublishResult> {
     if (actor !== 'cli') requireAccess(actor, 'curricula.publish');
     const id = content.definition.id;
     const hash = contentHash(content);
     const versionId = versionIdOf(id, hash);
     const current = await this.m.Curriculum.findById(id).lean<CurriculumDoc>();
     if (current?.latestHash === hash) return { status: 'unchanged', versionId, changes: [] };
+    // the packages' files first: a version never points at a package that is not stored
+    if (packages.length && !this.packages) throw new Error('This curriculum has cmi5 packages but no package store was given.');
+    for (const p of packages) await this.packages!.putPackage(p);
 
     const previous = current ? await this.m.CurriculumVersion.findById(current.latestVersionId).lean<CurriculumVersionDoc>() : null;
     const changes = describeChanges(previous?.content, content);

@@ -3,6 +3,7 @@ import type { Config } from '../../config/env.js';
 import { findCurriculumFolders } from '../../content/load.js';
 import { formatProblem } from '../../content/source.js';
 import { validateCurriculum } from '../../content/validate.js';
+import { Cmi5Store } from '../../xapi/cmi5/store.js';
 import { dayIn } from '../../engine/calendar.js';
 import type { Logger } from '../../infra/logger.js';
 import { LocalLocker } from '../../infra/locks.js';
@@ -29,7 +30,7 @@ export async function prepareLocalRun(conn: Connection, config: Config, log: Log
   const models = { ...accountModels(conn), ...curriculumModels(conn), ...enrollmentModels(conn), ...liveSessionModels(conn) };
   await Promise.all(Object.values(models).map((m) => m.init()));
   const accounts = new AccountService(models);
-  const curricula = new CurriculumService(models);
+  const curricula = new CurriculumService(models, new Cmi5Store(conn));
   const locks = new LocalLocker();
   const enrollments = new EnrollmentService(models, curricula, accounts, locks);
   const sessions = new LiveSessionService(models, enrollments, locks);
@@ -50,13 +51,13 @@ export async function prepareLocalRun(conn: Connection, config: Config, log: Log
     lines.push(`curricula: content folder ${config.contentDir} not found, nothing published`);
   }
   for (const f of folders) {
-    const { content, problems } = validateCurriculum(f.name, f.files);
+    const { content, problems, packages } = validateCurriculum(f.name, f.files, f.packages);
     if (!content) {
       log.warn(`${f.name} was not published: ${problems.length} problem(s)\n${problems.map(formatProblem).join('\n')}`);
       lines.push(`curriculum ${f.name}: NOT published (${problems.length} problems; run npm run onramp -- content validate)`);
       continue;
     }
-    const res = await curricula.publish('cli', content);
+    const res = await curricula.publish('cli', content, packages);
     lines.push(res.status === 'unchanged' ? `curriculum ${f.name}: version ${res.versionId}` : `curriculum ${f.name}: published ${res.versionId}`);
   }
 

@@ -275,6 +275,19 @@ export class EnrollmentService {
     });
   }
 
+  /**
+   * A module that launches a cmi5 AU is done: the AU's moveOn is satisfied. Called by the cmi5
+   * service once it has accepted the AU's statements (it checked who the session belongs to).
+   */
+  async auSatisfied(enrollmentId: string, moduleId: string, at: string): Promise<EnrollmentView> {
+    return this.applyEvent(enrollmentId, (facts) => {
+      if (facts.completed[moduleId]) return null;
+      facts.started[moduleId] ??= at;
+      facts.completed[moduleId] = at;
+      return facts;
+    });
+  }
+
   /** The rep marks an "acknowledged" lesson done (after its minimum time, if it has one). */
   async acknowledge(actor: Actor, enrollmentId: string, moduleId: string): Promise<EnrollmentView> {
     requireAccess(actor, 'learning.take');
@@ -286,7 +299,8 @@ export class EnrollmentService {
       if (status.state === 'locked') throw new GateLocked(`'${module.title}' is locked.`, status.reasons);
       if (facts.completed[moduleId]) return null; // done already: completing twice is harmless
       if (module.completion.rule !== 'acknowledged' && module.completion.rule !== 'viewed') {
-        throw new Conflict(`'${module.title}' is completed by ${module.completion.rule === 'passed' ? 'passing its assessment' : module.completion.rule === 'attended' ? 'attending a session' : "your manager's approval"}, not by marking it done.`);
+        const by = { passed: 'passing its assessment', submitted: 'taking its assessment', attended: 'attending a session', approved: "your manager's approval", cmi5: 'finishing the course it launches' }[module.completion.rule];
+        throw new Conflict(`'${module.title}' is completed by ${by}, not by marking it done.`);
       }
       const min = module.completion.rule === 'acknowledged' ? (module.completion.minMinutes ?? 0) : 0;
       const started = facts.started[moduleId];

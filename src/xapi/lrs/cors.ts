@@ -7,7 +7,8 @@ import type { NextFunction, Request, Response } from 'express';
  * Access-Control-Allow-Credentials), so a foreign page cannot act with a signed-in user's session.
  */
 export function xapiCors(req: Request, res: Response, next: NextFunction): void {
-  if (!req.path.startsWith('/xapi/')) return next();
+  // the cmi5 fetch URL too: a launched AU runs sandboxed, in an origin of its own
+  if (!req.path.startsWith('/xapi/') && !req.path.startsWith('/cmi5/fetch/')) return next();
   res.setHeader('Access-Control-Allow-Origin', '*');
   res.setHeader('Access-Control-Expose-Headers', 'ETag, Last-Modified, X-Experience-API-Version, X-Experience-API-Consistent-Through');
   if (req.method !== 'OPTIONS') return next();

@@ -47,7 +47,12 @@ export interface LrsClient {
   key: string;
   name: string;
   scopes: LrsScope[];
+  /** set when the client is a launched cmi5 AU: its session (the cmi5 rules apply) */
+  cmi5Session?: string;
 }
+
+/** Credentials that are not issued here but by another part of Onramp (cmi5 session tokens). */
+export type SessionAuthenticator = (key: string, secret: string) => Promise<LrsClient | undefined>;
 
 export function allows(client: LrsClient, need: 'read' | 'write' | 'state'): boolean {
   if (client.scopes.includes('all')) return true;
@@ -91,6 +96,13 @@ export class LrsCredentialService {
     this.cache.clear();
   }
 
+  private sessions: SessionAuthenticator | undefined;
+
+  /** cmi5 AUs authenticate with their session's token; those keys are checked by `fn`, uncached. */
+  acceptSessions(fn: SessionAuthenticator): void {
+    this.sessions = fn;
+  }
+
   /** The client behind an `Authorization: Basic …` header, or undefined. */
   async authenticate(header: string | undefined): Promise<LrsClient | undefined> {
     if (!header?.startsWith('Basic ')) return undefined;
@@ -100,6 +112,7 @@ export class LrsCredentialService {
     const colon = decoded.indexOf(':');
     if (colon < 1) return undefined;
     const key = decoded.slice(0, colon);
+    if (this.sessions && key.startsWith('cmi5-')) return this.sessions(key, decoded.slice(colon + 1));
     const doc = await this.m.LrsCredential.findOne({ key, revokedAt: null }).lean<LrsCredentialDoc>();
     if (!doc) return undefined;
     const given = Buffer.from(hash(decoded.slice(colon + 1)), 'hex');

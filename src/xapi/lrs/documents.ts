@@ -540,12 +540,13 @@ function may(client: LrsClient, need: Need): boolean {
  * Like the statements' wrapper in routes.ts: the version header on every response, Basic
  * credentials, a 1.0.x request version, the scope, and XapiError → its status as JSON.
  */
-function lrsHandler(c: Container, need: Need | null, fn: (req: Request, res: Response) => Promise<unknown>) {
+function lrsHandler(c: Container, need: Need | null, fn: (req: Request, res: Response, client: LrsClient | null) => Promise<unknown>) {
   return async (req: Request, res: Response) => {
     res.setHeader('X-Experience-API-Version', XAPI_VERSION);
     try {
+      let client: LrsClient | null = null;
       if (need) {
-        const client = await c.lrsCredentials.authenticate(req.headers.authorization);
+        client = (await c.lrsCredentials.authenticate(req.headers.authorization)) ?? null;
         if (!client) {
           res.setHeader('WWW-Authenticate', 'Basic realm="Onramp LRS"');
           throw new XapiError(401, 'Authenticate with the Basic credentials an Onramp admin issued.');
@@ -558,7 +559,7 @@ function lrsHandler(c: Container, need: Need | null, fn: (req: Request, res: Res
           throw new XapiError(403, `The credential ${client.key} may not ${need === 'read' ? 'read' : 'write'} documents${need === 'state' ? ' (that takes the state or all scope)' : ''}.`);
         }
       }
-      await fn(req, res);
+      await fn(req, res, client);
     } catch (err) {
       if (err instanceof XapiError) {
         res.status(err.status).json({ error: { message: err.message } });
@@ -605,9 +606,10 @@ function resourceRoutes(c: Container, docs: DocumentService, spec: ResourceSpec)
     route({
       ...common,
       method: 'get',
-      handler: lrsHandler(c, 'read', async (req, res) => {
+      handler: lrsHandler(c, 'read', async (req, res, client) => {
         const q = queryOf(req, [...addressParams, idParam, 'since']);
         const docId = text(q, idParam, false);
+        if (client?.cmi5Session) await c.cmi5.checkDocument(client, { ...spec.scope(q), registration: q.registration === undefined ? null : String(q.registration), ...(docId === undefined ? {} : { docId }), write: false });
         if (docId === undefined) {
           const scope = spec.scope(q);
           res.json(await docs.ids(scope, sinceParam(q)));
@@ -623,29 +625,32 @@ function resourceRoutes(c: Container, docs: DocumentService, spec: ResourceSpec)
     route({
       ...common,
       method: 'put',
-      handler: lrsHandler(c, 'state', async (req, res) => {
+      handler: lrsHandler(c, 'state', async (req, res, client) => {
         const q = queryOf(req, [...addressParams, idParam]);
         const address = spec.address(q);
         const docId = text(q, idParam, true);
+        if (client?.cmi5Session) await c.cmi5.checkDocument(client, { ...address, docId, write: true });
         written(res, await docs.put(address, docId, await readDocument(req, res), preconditionsOf(req), spec.putNeedsPrecondition));
       }),
     }),
     route({
       ...common,
       method: 'post',
-      handler: lrsHandler(c, 'state', async (req, res) => {
+      handler: lrsHandler(c, 'state', async (req, res, client) => {
         const q = queryOf(req, [...addressParams, idParam]);
         const address = spec.address(q);
         const docId = text(q, idParam, true);
+        if (client?.cmi5Session) await c.cmi5.checkDocument(client, { ...address, docId, write: true });
         written(res, await docs.post(address, docId, await readDocument(req, res), preconditionsOf(req)));
       }),
     }),
     route({
       ...common,
       method: 'delete',
-      handler: lrsHandler(c, 'state', async (req, res) => {
+      handler: lrsHandler(c, 'state', async (req, res, client) => {
         const q = queryOf(req, [...addressParams, idParam]);
         const docId = text(q, idParam, !spec.deleteMany);
+        if (client?.cmi5Session) await c.cmi5.checkDocument(client, { ...spec.scope(q), registration: q.registration === undefined ? null : String(q.registration), ...(docId === undefined ? {} : { docId }), write: true });
         if (docId === undefined) await docs.removeAll(spec.scope(q));
         else await docs.remove(spec.address(q), docId, preconditionsOf(req));
         res.status(204).end();
@@ -675,7 +680,7 @@ function notAllowed(c: Container, path: string): RouteDef[] {
  * Every one is `access: 'xapi'`: the handlers check Basic credentials themselves.
  */
 export function documentRoutes(c: Container): RouteDef[] {
-  const docs = new DocumentService(new DocumentStore(c.mongo), undefined, (err) => c.log.warn({ err }, 'xapi_documents indexes could not be created'));
+  const docs = c.documents;
   const lookups = new StatementLookups(c.mongo);
   return [
     ...resourceRoutes(c, docs, {

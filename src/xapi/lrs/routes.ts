@@ -89,7 +89,8 @@ export function lrsRoutes(c: Container): RouteDef[] {
       access: 'xapi',
       handler: xapi(c, 'write', async (req, res, client) => {
         const { json, parts } = statementsBody(req);
-        const ids = await c.statements.save(json, authorityOf(client!), undefined, parts);
+        const save = () => c.statements.save(json, authorityOf(client!), undefined, parts);
+        const ids = client!.cmi5Session ? await c.cmi5.acceptStatements(client!.cmi5Session, ([] as unknown[]).concat(json) as Record<string, unknown>[], save) : await save();
         res.status(200).json(ids);
       }),
     }),
@@ -113,7 +114,9 @@ export function lrsRoutes(c: Container): RouteDef[] {
         if (!id) throw new XapiError(400, 'PUT /xapi/statements needs the statementId parameter.');
         const { json, parts } = statementsBody(req);
         if (Array.isArray(json)) throw new XapiError(400, 'PUT stores one statement: send an object, not an array.');
-        await c.statements.save(json, authorityOf(client!), id, parts);
+        const save = () => c.statements.save(json, authorityOf(client!), id, parts);
+        if (client!.cmi5Session) await c.cmi5.acceptStatements(client!.cmi5Session, [{ ...(json as Record<string, unknown>), id }], save);
+        else await save();
         res.status(204).end();
       }),
     }),
@@ -122,7 +125,7 @@ export function lrsRoutes(c: Container): RouteDef[] {
       path: '/xapi/statements',
       kind: 'api',
       access: 'xapi',
-      handler: xapi(c, 'read', async (req, res) => {
+      handler: xapi(c, 'read', async (req, res, client) => {
         const q = req.query;
         res.setHeader('X-Experience-API-Consistent-Through', c.statements.consistentThrough());
         const statementId = one(q.statementId);
@@ -131,6 +134,7 @@ export function lrsRoutes(c: Container): RouteDef[] {
         if (!['exact', 'ids', 'canonical'].includes(format)) throw new XapiError(400, 'format must be exact, ids or canonical.');
         const languages = (req.headers['accept-language'] ?? '').split(',').map((l) => l.split(';')[0]!.trim()).filter(Boolean);
         if (statementId || voidedId) {
+          if (client!.cmi5Session) await c.cmi5.checkQuery(client!, undefined);
           const others = Object.keys(q).filter((k) => !['statementId', 'voidedStatementId', 'format', 'attachments'].includes(k));
           if ((statementId && voidedId) || others.length) throw new XapiError(400, `statementId and voidedStatementId go alone (with format and attachments), not with ${others.join(', ') || 'each other'}.`);
           const statement = await c.statements.one(statementId ?? voidedId!, Boolean(voidedId), format, languages);
@@ -151,6 +155,7 @@ export function lrsRoutes(c: Container): RouteDef[] {
           if (!isIso8601DateTime(v)) throw new XapiError(400, `${name} must be an ISO 8601 timestamp with a time zone.`);
           return new Date(v);
         };
+        if (client!.cmi5Session) await c.cmi5.checkQuery(client!, agent);
         const limitRaw = one(q.limit);
         const limit = limitRaw === undefined || limitRaw === '0' ? MAX_LIMIT : Number(limitRaw);
         if (!Number.isInteger(limit) || limit < 0) throw new XapiError(400, 'limit must be a whole number.');
