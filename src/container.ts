@@ -86,6 +86,8 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     },
   });
   assessments.listen(recorder);
+  const sessions = new LiveSessionService(models, enrollments, locks);
+  sessions.listen(recorder);
 
   const documents = new DocumentService(new DocumentStore(mongo), undefined, (err) => log.warn({ err }, 'xapi_documents indexes could not be created'));
   const lrsCredentials = new LrsCredentialService(models);
@@ -108,7 +110,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     accounts,
     curricula,
     enrollments,
-    sessions: new LiveSessionService(models, enrollments, locks),
+    sessions,
     assessmentAnalytics: new AssessmentAnalytics(models, curricula),
     lrsCredentials,
     statements,

@@ -4,6 +4,7 @@ import type { CurriculumDef, ModuleDef, ProgressFacts, Roadmap } from '../engine
 import type { Logger } from '../infra/logger.js';
 import * as catalogue from './catalogue.js';
 import type { StatementsService } from './lrs/statements.js';
+import type { SessionChange, SessionListener } from '../features/sessions/service.js';
 
 /**
  * Turns learning events into stored xAPI statements. Statement ids are derived from the event
@@ -31,7 +32,7 @@ export function eventId(key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export class LearningRecorder {
+export class LearningRecorder implements SessionListener {
   constructor(
     private readonly statements: StatementsService,
     private readonly config: catalogue.CatalogueConfig,
@@ -127,5 +128,69 @@ export class LearningRecorder {
         purpose: e.module.assessment!.purpose,
       }),
     ]);
+  }
+
+  // ---- live sessions ----------------------------------------------------------------------------
+
+  private sessionInput(e: SessionChange, at: string) {
+    const module = e.view.curriculum.modules.find((m) => m.id === e.session.moduleId);
+    return {
+      ...this.refs({ enrollmentId: String(e.view.enrollment._id), curriculum: e.view.curriculum, versionId: e.view.enrollment.versionId, rep: e.view.rep }),
+      module: module ? this.moduleRef(module) : { id: e.session.moduleId, title: e.session.title, modality: e.session.modality },
+      session: { id: e.session.id, title: e.session.title, modality: e.session.modality, startsAt: e.session.startsAt, endsAt: e.session.endsAt },
+      at,
+    };
+  }
+
+  private sessionKey(e: SessionChange): string {
+    return `${String(e.view.enrollment._id)}|session|${e.session.id}`;
+  }
+
+  /** A seat or a waitlist place; each seat change (sequence, status) is its own event. */
+  async seatTaken(e: SessionChange & { status: 'booked' | 'waitlisted'; sequence: number; at: string }): Promise<void> {
+    await this.save([catalogue.booked(this.env(`${this.sessionKey(e)}|seat|${e.sequence}|${e.status}`), { ...this.sessionInput(e, e.at), seat: e.status })]);
+  }
+
+  async seatReleased(e: SessionChange & { sequence: number; at: string; reason: 'rep' | 'session-cancelled' | 'module-done' }): Promise<void> {
+    await this.save([catalogue.bookingCancelled(this.env(`${this.sessionKey(e)}|release|${e.sequence}`), { ...this.sessionInput(e, e.at), reason: e.reason })]);
+  }
+
+  private attendanceId(e: SessionChange, status: string, markedAt: string): string {
+    return eventId(`${this.sessionKey(e)}|attendance|${status}|${markedAt}|0`);
+  }
+
+  /**
+   * Attended / partial (attended) or absent (skipped), with the instructor in context, timed at the
+   * session's start. Re-marking voids the statement of the earlier mark first; a rubric score is a
+   * scored statement of its own.
+   */
+  async attendanceMarked(e: Parameters<SessionListener['attendanceMarked']>[0]): Promise<void> {
+    const out: Statement[] = [];
+    const input = { ...this.sessionInput(e, e.session.startsAt), instructor: e.instructor };
+    if (e.previous) {
+      out.push(
+        catalogue.voided(this.env(`${this.sessionKey(e)}|void|${e.previous.status}|${e.previous.markedAt}`), {
+          at: e.markedAt,
+          actor: e.instructor,
+          statementId: this.attendanceId(e, e.previous.status, e.previous.markedAt),
+          enrollmentId: String(e.view.enrollment._id),
+        }),
+      );
+    }
+    const env = this.env(`${this.sessionKey(e)}|attendance|${e.status}|${e.markedAt}`);
+    out.push(e.status === 'absent' ? catalogue.absent(env, input) : catalogue.attended(env, { ...input, status: e.status }));
+    if (e.rubric) {
+      out.push(
+        catalogue.rubricScored(this.env(`${this.sessionKey(e)}|rubric|${JSON.stringify(e.rubric.scores)}|${e.rubric.feedback}`), {
+          ...input,
+          criteria: e.rubric.scores,
+          points: e.rubric.points,
+          maxPoints: e.rubric.maxPoints,
+          passed: e.rubric.passed,
+          feedback: e.rubric.feedback,
+        }),
+      );
+    }
+    await this.save(out);
   }
 }

@@ -178,9 +178,49 @@ function completes(fact: ProgressFacts['attendance'][string] | undefined, module
  * enrollment's facts through EnrollmentService.applyEvent, inside the same lock, so the seat and
  * the booking fact never disagree for long — and a repeated request repairs them.
  */
+/** A seat or attendance change of one rep, as told to listeners (the xAPI recorder) after it is saved. */
+export interface SessionChange {
+  view: EnrollmentView;
+  session: { id: string; title: string; modality: 'vilt' | 'ilt'; moduleId: string; startsAt: string; endsAt: string };
+}
+
+export type SeatRelease = 'rep' | 'session-cancelled' | 'module-done';
+
+/** Who hears about bookings and attendance (the xAPI recorder). */
+export interface SessionListener {
+  seatTaken(e: SessionChange & { status: 'booked' | 'waitlisted'; sequence: number; at: string }): Promise<void>;
+  seatReleased(e: SessionChange & { sequence: number; at: string; reason: SeatRelease }): Promise<void>;
+  attendanceMarked(
+    e: SessionChange & {
+      instructor: { id: string; name: string; email: string };
+      status: AttendanceStatus;
+      markedAt: string;
+      /** what was marked before, when this re-marks it */
+      previous: { status: AttendanceStatus; markedAt: string } | null;
+      rubric: { scores: Record<string, number>; points: number; maxPoints: number; passed: boolean | null; feedback: string } | null;
+    },
+  ): Promise<void>;
+}
+
 export class LiveSessionService {
   /** published versions never change: each process may keep the ones it read */
   private readonly versionCache = new Map<string, CurriculumVersionDoc>();
+  private readonly listeners: SessionListener[] = [];
+
+  listen(listener: SessionListener): void {
+    this.listeners.push(listener);
+  }
+
+  private async tell(fn: (l: SessionListener) => Promise<void>): Promise<void> {
+    for (const l of this.listeners) await fn(l);
+  }
+
+  private change_(s: LiveSessionDoc, view: EnrollmentView): SessionChange {
+    return {
+      view,
+      session: { id: String(s._id), title: s.title, modality: s.modality, moduleId: s.moduleId, startsAt: new Date(s.startsAt).toISOString(), endsAt: new Date(s.endsAt).toISOString() },
+    };
+  }
 
   constructor(
     private readonly m: LiveSessionServiceModels,
@@ -491,6 +531,14 @@ export class LiveSessionService {
 
   /** facts.bookings[module] follows the seat: booked or waitlisted on this session. */
   private async writeBookingFact(s: LiveSessionDoc, seat: SeatDoc): Promise<EnrollmentView> {
+    const view = await this.writeBookingFactOnly(s, seat);
+    if (seat.status === 'booked' || seat.status === 'waitlisted') {
+      await this.tell((l) => l.seatTaken({ ...this.change_(s, view), status: seat.status as 'booked' | 'waitlisted', sequence: seat.sequence, at: new Date(seat.at).toISOString() }));
+    }
+    return view;
+  }
+
+  private async writeBookingFactOnly(s: LiveSessionDoc, seat: SeatDoc): Promise<EnrollmentView> {
     const sessionId = String(s._id);
     const startedAt = this.now().toISOString();
     return this.enrollments.applyEvent(seat.enrollmentId, (facts, view) => {
@@ -511,13 +559,14 @@ export class LiveSessionService {
   }
 
   /** Removes facts.bookings[module] when it points at this session (not when the rep has moved on). */
-  private async dropBookingFact(s: LiveSessionDoc, enrollmentId: Types.ObjectId): Promise<void> {
+  private async dropBookingFact(s: LiveSessionDoc, seat: SeatDoc, reason: SeatRelease): Promise<void> {
     const sessionId = String(s._id);
-    await this.enrollments.applyEvent(enrollmentId, (facts) => {
+    const view = await this.enrollments.applyEvent(seat.enrollmentId, (facts) => {
       if (own(facts.bookings, s.moduleId)?.sessionId !== sessionId) return null;
       delete facts.bookings[s.moduleId];
       return facts;
     });
+    await this.tell((l) => l.seatReleased({ ...this.change_(s, view), sequence: seat.sequence, at: new Date(seat.at).toISOString(), reason }));
   }
 
   /**
@@ -525,7 +574,30 @@ export class LiveSessionService {
    * this session. An attendance fact from a later session is kept, and so is one from another
    * session that already completes the module (a done module stays done).
    */
-  private async writeAttendanceFact(s: LiveSessionDoc, record: AttendanceDoc, enrollmentId: Types.ObjectId): Promise<EnrollmentView> {
+  private async writeAttendanceFact(s: LiveSessionDoc, record: AttendanceDoc, enrollmentId: Types.ObjectId, previous: { status: AttendanceStatus; at: Date } | null = null): Promise<EnrollmentView> {
+    const view = await this.writeAttendanceFactOnly(s, record, enrollmentId);
+    const instructor = await this.m.User.findById(s.instructorId).lean<UserDoc>();
+    const module = view.curriculum.modules.find((m) => m.id === s.moduleId);
+    const pass = module?.completion.rule === 'attended' ? module.completion.rubricPass : undefined;
+    const maxPoints = module?.rubric?.criteria.reduce((sum, c) => sum + c.max, 0) ?? 0;
+    const scores = record.rubricScores;
+    await this.tell((l) =>
+      l.attendanceMarked({
+        ...this.change_(s, view),
+        instructor: { id: String(s.instructorId), name: instructor?.name ?? 'Instructor', email: instructor?.email ?? '' },
+        status: record.status,
+        markedAt: new Date(record.at).toISOString(),
+        previous: previous && previous.status !== record.status ? { status: previous.status, markedAt: new Date(previous.at).toISOString() } : null,
+        rubric:
+          scores && record.rubricPercent !== null
+            ? { scores, points: Object.values(scores).reduce((a, b) => a + b, 0), maxPoints, passed: pass === undefined ? null : record.rubricPercent >= pass, feedback: record.feedback }
+            : null,
+      }),
+    );
+    return view;
+  }
+
+  private async writeAttendanceFactOnly(s: LiveSessionDoc, record: AttendanceDoc, enrollmentId: Types.ObjectId): Promise<EnrollmentView> {
     const sessionId = String(s._id);
     return this.enrollments.applyEvent(enrollmentId, (facts, view) => {
       const module = view.curriculum.modules.find((m) => m.id === s.moduleId);
@@ -569,7 +641,7 @@ export class LiveSessionService {
    * Releases the rep's seat on a session that has not started: the first waitlisted rep takes a
    * freed seat. Returns null when the rep held no active seat there.
    */
-  private async releaseSeat(sessionId: Types.ObjectId, userId: string): Promise<{ session: LiveSessionDoc; seat: SeatDoc; promoted: SeatDoc[] } | null> {
+  private async releaseSeat(sessionId: Types.ObjectId, userId: string, reason: SeatRelease = 'rep'): Promise<{ session: LiveSessionDoc; seat: SeatDoc; promoted: SeatDoc[] } | null> {
     const { session, value } = await this.change(
       sessionId,
       (s, now) => {
@@ -584,7 +656,7 @@ export class LiveSessionService {
       },
       async (s, value) => {
         if (!value) return;
-        await this.dropBookingFact(s, value.seat.enrollmentId);
+        await this.dropBookingFact(s, value.seat, reason);
         for (const p of value.promoted) await this.writeBookingFact(s, p);
       },
     );
@@ -697,7 +769,7 @@ export class LiveSessionService {
         }
         return { changed: true, value: affected };
       },
-      async (s, affected) => inBatches(affected, (seat) => this.dropBookingFact(s, seat.enrollmentId)),
+      async (s, affected) => inBatches(affected, (seat) => this.dropBookingFact(s, seat, 'session-cancelled')),
     );
     return { session: await this.summary(session), invites: await this.invitesFor(session, value) };
   }
@@ -726,12 +798,13 @@ export class LiveSessionService {
       (s, now) => {
         if (s.cancelledAt) throw new Conflict('This session was cancelled: there is no attendance to mark.');
         if (now < s.startsAt) throw new Conflict(`Attendance can be marked once the session has started (${this.when(s)}).`);
-        const marked: { record: AttendanceDoc; enrollmentId: Types.ObjectId }[] = [];
+        const marked: { record: AttendanceDoc; enrollmentId: Types.ObjectId; previous: { status: AttendanceStatus; at: Date } | null }[] = [];
         let changed = false;
         for (const [userId, status] of byUser) {
           const seat = s.seats.find((x) => sameUser(x.userId, userId) && x.status === 'booked');
           if (!seat) continue; // left between the check and the lock: nothing to mark
           let record = s.attendance.find((a) => sameUser(a.userId, userId));
+          const previous = record ? { status: record.status, at: record.at } : null;
           if (!record) {
             record = { userId: seat.userId, status, at: now, rubricScores: null, rubricPercent: null, feedback: '' };
             s.attendance.push(record);
@@ -741,11 +814,11 @@ export class LiveSessionService {
             record.at = now;
             changed = true;
           }
-          marked.push({ record, enrollmentId: seat.enrollmentId });
+          marked.push({ record, enrollmentId: seat.enrollmentId, previous });
         }
         return { changed, value: marked };
       },
-      async (s, marked) => inBatches(marked, (m) => this.writeAttendanceFact(s, m.record, m.enrollmentId)),
+      async (s, marked) => inBatches(marked, (m) => this.writeAttendanceFact(s, m.record, m.enrollmentId, m.previous)),
     );
     await this.releaseFutureSeatsOfDone(session, value.map((m) => m.enrollmentId));
     return { session: await this.summary(session), marked: value.length };
@@ -827,7 +900,7 @@ export class LiveSessionService {
     }).lean<LiveSessionDoc[]>();
     for (const e of done) {
       for (const other of later) {
-        if (other.seats.some((x) => sameUser(x.userId, e.userId) && isActive(x))) await this.releaseSeat(other._id, String(e.userId));
+        if (other.seats.some((x) => sameUser(x.userId, e.userId) && isActive(x))) await this.releaseSeat(other._id, String(e.userId), 'module-done');
       }
     }
   }
