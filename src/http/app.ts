@@ -15,7 +15,7 @@ import { learningPageRoutes } from '../features/learning/pages.js';
 import { sessionPageRoutes } from '../features/sessions/pages.js';
 import { assessmentPageRoutes } from '../features/assessments/pages.js';
 import { assessmentAnalyticsRoutes } from '../features/assessments/analytics-pages.js';
-import { lrsRoutes } from '../xapi/lrs/routes.js';
+import { lrsRoutes, xapiResponseHeaders } from '../xapi/lrs/routes.js';
 import { lrsAdminRoutes } from '../xapi/lrs/pages.js';
 import { documentRoutes } from '../xapi/lrs/documents.js';
 import { alternateRequestSyntax } from '../xapi/lrs/alternate-syntax.js';
@@ -94,6 +94,8 @@ export function createApp(c: Container): Express {
   const keepRawXapiBody = (req: { url?: string; rawBody?: Buffer }, _res: unknown, buf: Buffer) => {
     if (req.url?.startsWith('/xapi/')) req.rawBody = buf;
   };
+  // the LRS's headers before anything can fail (a body that is not JSON is refused by the parsers below)
+  app.use(xapiResponseHeaders(c));
   // statements with attachments: multipart/mixed, read whole (each part is checked against its hash)
   app.use('/xapi/statements', express.raw({ type: 'multipart/*', limit: '20mb' }));
   app.use(express.urlencoded({ extended: false, limit: '1mb', verify: keepRawXapiBody })); // a confirmed CSV roster comes back as a form field

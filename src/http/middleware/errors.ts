@@ -27,6 +27,8 @@ const STATUS = new Map<new (...args: never[]) => DomainError, { status: number; 
 
 export function wantsJson(req: Request): boolean {
   if (req.path.startsWith('/api/') || req.path === '/api') return true;
+  // the LRS speaks JSON to xAPI clients, and a 401 there is never a redirect to the sign-in page
+  if (req.path.startsWith('/xapi/')) return true;
   return req.accepts(['html', 'json']) === 'json';
 }
 
@@ -69,6 +71,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const requestId = String(req.id ?? '');
     if (c.status >= 500) log.error({ err, requestId, path: req.path }, 'request failed');
     if (c.status === 503) res.setHeader('Retry-After', '5');
+    if (c.status === 401 && req.path.startsWith('/xapi/')) res.setHeader('WWW-Authenticate', 'Basic realm="Onramp LRS"');
     if (err instanceof TooManyRequests) res.setHeader('Retry-After', String(err.retryAfterSeconds));
 
     if (wantsJson(req)) {

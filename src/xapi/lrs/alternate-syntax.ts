@@ -13,14 +13,18 @@ function refuse(res: Response, message: string): void {
  * The xAPI Alternate Request Syntax: a client that cannot send some methods or headers (an old
  * browser, a locked-down proxy) sends `POST /xapi/…?method=PUT` with a form body whose fields are
  * the headers, the query parameters and the `content`. This rewrites such a request into the one it
- * stands for before routing, so every resource supports it in one place. Headers the client did
- * send win over form fields of the same name.
+ * stands for before routing, so every resource supports it in one place. The form fields that
+ * stand for headers win over headers of the same name: they are what the request says.
+ *
+ * A form-encoded POST to /xapi/statements without `method` is a GET too ("GET Statements may be
+ * called using POST and form fields", Communication 2.1.2): statements are never form-encoded.
  */
 export function alternateRequestSyntax(req: Request, res: Response, next: NextFunction): void {
   if (!req.path.startsWith('/xapi/')) return next();
   const at = req.url.indexOf('?');
   const query = new URLSearchParams(at >= 0 ? req.url.slice(at + 1) : '');
-  const method = query.get('method');
+  const statementsQuery = req.method === 'POST' && req.path === '/xapi/statements' && !query.size && Boolean(req.is('application/x-www-form-urlencoded'));
+  const method = query.get('method') ?? (statementsQuery ? 'GET' : null);
   if (method === null) return next();
   if (req.method !== 'POST') return refuse(res, 'The Alternate Request Syntax (?method=…) is sent as a POST.');
   if ([...query.keys()].some((k) => k !== 'method')) return refuse(res, 'With the Alternate Request Syntax, every parameter except method goes in the form body, not the query string.');
@@ -35,8 +39,7 @@ export function alternateRequestSyntax(req: Request, res: Response, next: NextFu
     if (typeof value !== 'string') return refuse(res, `The form field ${key} is given more than once.`);
     const header = HEADER_PARAMS.find((h) => h.toLowerCase() === key.toLowerCase());
     if (header) {
-      const name = header.toLowerCase();
-      if (req.headers[name] === undefined || name === 'content-type' || name === 'content-length') req.headers[name] = value;
+      req.headers[header.toLowerCase()] = value;
     } else if (key === 'content') {
       content = value;
     } else {

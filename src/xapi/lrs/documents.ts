@@ -6,7 +6,7 @@ import type { Container } from '../../container.js';
 import { route, type RouteDef } from '../../http/route.js';
 import { agentKey, isAbsoluteIri, isIso8601DateTime, isUuid } from '../validate.js';
 import { allows, type LrsClient } from './credentials.js';
-import { XAPI_VERSION } from './routes.js';
+import { checkVersionHeader, XAPI_VERSION } from './routes.js';
 import { XapiError } from './statements.js';
 import { STATEMENTS_COLLECTION, type StatementDoc } from './store.js';
 
@@ -341,14 +341,27 @@ export class StatementLookups {
     this.col = conn.db!.collection<StatementDoc>(STATEMENTS_COLLECTION);
   }
 
-  /** The Activity with the definition of the latest statement about it that has one; just the id if none. */
+  /**
+   * The Activity with everything the statements say about it (Communication 2.5: "all available
+   * information"): the definitions of the latest statements that use it (as object, context
+   * activity, or in a sub-statement) merged oldest first, language maps and extensions key by key,
+   * so a name sent in one language and later in another keeps both. Just the id if none.
+   */
   async activity(id: string): Promise<Json> {
-    const docs = await this.col.find({ activity: id }, { projection: { json: 1 } }).sort({ stored: -1, seq: -1 }).limit(50).toArray();
-    for (const d of docs) {
-      const object = (JSON.parse(d.json) as Json).object as Json | undefined;
-      if (object && object.id === id && isJsonObject(object.definition)) return { objectType: 'Activity', id, definition: object.definition };
-    }
-    return { objectType: 'Activity', id };
+    const docs = await this.col.find({ relatedActivities: id }, { projection: { json: 1 } }).sort({ stored: -1, seq: -1 }).limit(100).toArray();
+    const definitions: Json[] = [];
+    const visit = (a: unknown) => {
+      if (isJsonObject(a) && a.id === id && (a.objectType === undefined || a.objectType === 'Activity') && isJsonObject(a.definition)) definitions.push(a.definition);
+    };
+    const inStatement = (s: Json) => {
+      visit(s.object);
+      const ca = isJsonObject(s.context) && isJsonObject(s.context.contextActivities) ? s.context.contextActivities : {};
+      for (const list of Object.values(ca)) ([] as unknown[]).concat(list).forEach(visit);
+      if (isJsonObject(s.object) && s.object.objectType === 'SubStatement') inStatement(s.object);
+    };
+    for (const d of docs.reverse()) inStatement(JSON.parse(d.json) as Json);
+    if (!definitions.length) return { objectType: 'Activity', id };
+    return { objectType: 'Activity', id, definition: definitions.reduce(mergeDefinition, {}) };
   }
 
   /** The names this agent was given in its latest statements (as actor, object or group member). */
@@ -367,6 +380,15 @@ export class StatementLookups {
     }
     return names;
   }
+}
+
+/** A later definition over an earlier one: name, description and extensions merge by key, the rest is replaced. */
+function mergeDefinition(earlier: Json, later: Json): Json {
+  const merged: Json = { ...earlier, ...later };
+  for (const key of ['name', 'description', 'extensions']) {
+    if (isJsonObject(earlier[key]) && isJsonObject(later[key])) merged[key] = Object.fromEntries([...Object.entries(earlier[key]), ...Object.entries(later[key])]);
+  }
+  return merged;
 }
 
 /** The Person for an agent: its identifier and every name known for it (given first). */
@@ -537,8 +559,8 @@ function may(client: LrsClient, need: Need): boolean {
 }
 
 /**
- * Like the statements' wrapper in routes.ts: the version header on every response, Basic
- * credentials, a 1.0.x request version, the scope, and XapiError → its status as JSON.
+ * Like the statements' wrapper in routes.ts: the version header on every response, a 1.0.x
+ * request version, Basic credentials, the scope, and XapiError → its status as JSON.
  */
 function lrsHandler(c: Container, need: Need | null, fn: (req: Request, res: Response, client: LrsClient | null) => Promise<unknown>) {
   return async (req: Request, res: Response) => {
@@ -546,14 +568,11 @@ function lrsHandler(c: Container, need: Need | null, fn: (req: Request, res: Res
     try {
       let client: LrsClient | null = null;
       if (need) {
+        checkVersionHeader(req);
         client = (await c.lrsCredentials.authenticate(req.headers.authorization)) ?? null;
         if (!client) {
           res.setHeader('WWW-Authenticate', 'Basic realm="Onramp LRS"');
           throw new XapiError(401, 'Authenticate with the Basic credentials an Onramp admin issued.');
-        }
-        const version = req.headers['x-experience-api-version'];
-        if (typeof version !== 'string' || !/^1\.0(\.\d+)?$/.test(version.trim())) {
-          throw new XapiError(400, 'Send the X-Experience-API-Version header with a 1.0.x version.');
         }
         if (!may(client, need)) {
           throw new XapiError(403, `The credential ${client.key} may not ${need === 'read' ? 'read' : 'write'} documents${need === 'state' ? ' (that takes the state or all scope)' : ''}.`);

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Container } from '../../container.js';
 import { route, type RouteDef } from '../../http/route.js';
 import { allows, type LrsClient } from './credentials.js';
@@ -16,17 +16,17 @@ export const XAPI_VERSION = '1.0.3';
 function xapi(c: Container, need: 'read' | 'write' | null, fn: (req: Request, res: Response, client: LrsClient | null) => Promise<unknown>) {
   return async (req: Request, res: Response) => {
     res.setHeader('X-Experience-API-Version', XAPI_VERSION);
+    // GET statements answers the header whatever the status (Communication 2.1.3.s2.b5)
+    if (need === 'read') res.setHeader('X-Experience-API-Consistent-Through', c.statements.consistentThrough());
     try {
       let client: LrsClient | null = null;
       if (need) {
+        // the version first: a request without it is a 400 even when it has no credentials either
+        checkVersionHeader(req);
         client = (await c.lrsCredentials.authenticate(req.headers.authorization)) ?? null;
         if (!client) {
           res.setHeader('WWW-Authenticate', 'Basic realm="Onramp LRS"');
           throw new XapiError(401, 'Authenticate with the Basic credentials an Onramp admin issued.');
-        }
-        const version = req.headers['x-experience-api-version'];
-        if (typeof version !== 'string' || !/^1\.0(\.\d+)?$/.test(version.trim())) {
-          throw new XapiError(400, 'Send the X-Experience-API-Version header with a 1.0.x version.');
         }
         if (!allows(client, need)) throw new XapiError(403, `The credential ${client.key} may not ${need} statements.`);
       }
@@ -42,6 +42,37 @@ function xapi(c: Container, need: 'read' | 'write' | null, fn: (req: Request, re
       }
       throw err;
     }
+  };
+}
+
+/** Every resource but /about needs X-Experience-API-Version with a 1.0.x version (Communication 3.3). */
+export function checkVersionHeader(req: Request): void {
+  const version = req.headers['x-experience-api-version'];
+  if (typeof version !== 'string' || !/^1\.0(\.\d+)?$/.test(version.trim())) {
+    throw new XapiError(400, `Send the X-Experience-API-Version header with a 1.0.x version${typeof version === 'string' ? `, not ${JSON.stringify(version.slice(0, 20))}` : ''}.`);
+  }
+}
+
+/**
+ * JSON with the Content-Type exactly `application/json` (the suite compares the header as a string;
+ * res.json would add "; charset=utf-8"). UTF-8 is JSON's encoding anyway (RFC 8259 §8.1).
+ */
+export function sendJson(res: Response, body: unknown, status = 200): void {
+  res.status(status).setHeader('Content-Type', 'application/json');
+  res.send(Buffer.from(JSON.stringify(body), 'utf8'));
+}
+
+/**
+ * Early on every /xapi request, before the body is parsed: the version header, and for GET
+ * statements the consistency header, so that even an answer the LRS handlers never see (a body
+ * that is not JSON, a malformed Authorization header, an unknown path) carries them.
+ */
+export function xapiResponseHeaders(c: Container): RequestHandler {
+  return (req, res, next) => {
+    if (!req.path.startsWith('/xapi/')) return next();
+    res.setHeader('X-Experience-API-Version', XAPI_VERSION);
+    if ((req.method === 'GET' || req.method === 'HEAD') && req.path === '/xapi/statements') res.setHeader('X-Experience-API-Consistent-Through', c.statements.consistentThrough());
+    next();
   };
 }
 
@@ -62,8 +93,10 @@ function statementsBody(req: Request): MixedBody {
 
 /** Answers JSON, or with attachments=true multipart/mixed with the attachments' content after it. */
 async function answer(c: Container, req: Request, res: Response, json: Record<string, unknown>, statements: Record<string, unknown>[]): Promise<void> {
+  // again now the statements are read: none of them was stored after this instant
+  res.setHeader('X-Experience-API-Consistent-Through', c.statements.consistentThrough());
   if (req.query.attachments !== 'true') {
-    res.json(json);
+    sendJson(res, json);
     return;
   }
   const mixed = writeMixed(json, await c.statements.attachmentsFor(statements));
@@ -79,7 +112,7 @@ export function lrsRoutes(c: Container): RouteDef[] {
       kind: 'api',
       access: 'public',
       handler: xapi(c, null, async (_req, res) => {
-        res.json({ version: ['1.0.3', '1.0.2', '1.0.1', '1.0.0'], extensions: { 'https://onramp.dev/xapi/extensions/product': 'Onramp' } });
+        sendJson(res, { version: ['1.0.3', '1.0.2', '1.0.1', '1.0.0'], extensions: { 'https://onramp.dev/xapi/extensions/product': 'Onramp' } });
       }),
     }),
     route({
@@ -91,7 +124,7 @@ export function lrsRoutes(c: Container): RouteDef[] {
         const { json, parts } = statementsBody(req);
         const save = () => c.statements.save(json, authorityOf(client!), undefined, parts);
         const ids = client!.cmi5Session ? await c.cmi5.acceptStatements(client!.cmi5Session, ([] as unknown[]).concat(json) as Record<string, unknown>[], save) : await save();
-        res.status(200).json(ids);
+        sendJson(res, ids);
       }),
     }),
     route({
@@ -127,7 +160,6 @@ export function lrsRoutes(c: Container): RouteDef[] {
       access: 'xapi',
       handler: xapi(c, 'read', async (req, res, client) => {
         const q = req.query;
-        res.setHeader('X-Experience-API-Consistent-Through', c.statements.consistentThrough());
         const statementId = one(q.statementId);
         const voidedId = one(q.voidedStatementId);
         const format = (one(q.format) ?? 'exact') as 'exact' | 'ids' | 'canonical';

@@ -5,7 +5,7 @@ import type { AttachmentStore } from './attachments.js';
 import { XapiError } from './errors.js';
 import type { AttachmentPart } from './multipart.js';
 import { checkSignature } from './signature.js';
-import { indexFields, VOIDED, type StatementDoc, type StatementQuery, type StatementStore } from './store.js';
+import { indexFields, refFieldsOf, VOIDED, type StatementDoc, type StatementRefDoc, type StatementQuery, type StatementStore } from './store.js';
 
 type Json = Record<string, unknown>;
 
@@ -59,14 +59,22 @@ export class StatementsService {
     for (const s of statements) s.id = s.id ? String(s.id).toLowerCase() : randomUUID();
     const ids = statements.map((s) => String(s.id));
 
-    // A voiding statement may not void another voiding statement.
+    // Voiding (Data 2.3.2): a voiding statement that voided a stored statement cannot be voided,
+    // nor can a statement that is voided already (by another voiding statement). One whose target
+    // was never stored voided nothing, so it is an ordinary statement and may be voided.
     const voiding = statements.filter((s) => (s.verb as Json).id === VOIDED);
     const targets = voiding.map((s) => String((s.object as Json).id).toLowerCase());
+    const refTargets = [...new Set(statements.filter((s) => (s.object as Json).objectType === 'StatementRef').map((s) => String((s.object as Json).id).toLowerCase()))];
+    const referenced = await this.store.byIds(refTargets);
     if (targets.length) {
       const inBatch = new Set(voiding.map((s) => String(s.id)));
-      const stored = await this.store.byIds(targets);
-      const bad = targets.find((t) => inBatch.has(t) || stored.some((d) => d._id === t && d.voids !== null));
-      if (bad) throw new XapiError(400, `Statement ${bad} is itself a voiding statement and cannot be voided.`);
+      const resent = new Set((await this.store.byIds(voiding.map((s) => String(s.id)))).map((d) => d._id));
+      const voidsSomething = async (d: StatementDoc) => d.voids !== null && (await this.store.byIds([d.voids])).length > 0;
+      for (const [i, t] of targets.entries()) {
+        const target = referenced.find((d) => d._id === t);
+        if (inBatch.has(t) || (target && (await voidsSomething(target)))) throw new XapiError(400, `Statement ${t} is itself a voiding statement and cannot be voided.`);
+        if (target?.voided && !resent.has(String(voiding[i]!.id))) throw new XapiError(400, `Statement ${t} is voided already: a statement is voided once.`);
+      }
     }
 
     // the content first: a statement is never stored without the attachments it names
@@ -75,6 +83,19 @@ export class StatementsService {
     const docs: StatementDoc[] = statements.map((s, seq) => {
       const full: Json = { ...s, stored: storedAt.toISOString(), authority, version: s.version ?? '1.0.0', timestamp: s.timestamp ?? storedAt.toISOString() };
       return { _id: String(s.id), json: JSON.stringify(full), stored: storedAt, seq, voided: false, ...indexFields(full) };
+    });
+    // what the statements targeting a stored statement (or one earlier in the batch) borrow from it
+    const borrowed = new Map((await this.store.refsOf(referenced.map((d) => d._id))).map((r) => [r._id, r]));
+    const refs: StatementRefDoc[] = [];
+    docs.forEach((doc, seq) => {
+      const object = statements[seq]!.object as Json;
+      if (object.objectType !== 'StatementRef') return;
+      const t = String(object.id).toLowerCase();
+      const target = referenced.find((d) => d._id === t) ?? docs.slice(0, seq).find((d) => d._id === t);
+      if (!target) return;
+      const ref: StatementRefDoc = { _id: doc._id, stored: doc.stored, seq, ...refFieldsOf(target, borrowed.get(t)) };
+      refs.push(ref);
+      borrowed.set(doc._id, ref); // a later statement of the batch may target this one
     });
     // Optimistic: write first; ids stored already are compared afterwards. A re-sent identical
     // statement is fine; a different one under a known id rejects the whole request (409), and what
@@ -88,6 +109,7 @@ export class StatementsService {
         throw new XapiError(409, `A different statement with the id ${conflict._id} is stored already.`);
       }
     }
+    await this.store.insertRefs(refs);
     await this.store.applyVoids(targets); // idempotent: a voided statement stays voided
     return ids;
   }

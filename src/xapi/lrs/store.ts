@@ -44,6 +44,47 @@ export interface StatementDoc {
 
 export type ForwardState = 'pending' | 'forwarded' | 'failed';
 
+/**
+ * A statement whose object is a StatementRef to a statement stored before it matches the filters
+ * its target matches (Communication 2.1.3, "Filter Conditions for StatementRefs"), recursively.
+ * Such statements are few (voiding statements, mostly), so their borrowed filter fields live in a
+ * small collection of their own (xapi_statement_refs): a query reads it beside the statements
+ * without a second scan of the big collection (FerretDB v1 scans it for every query). Flat arrays:
+ * FerretDB v1 has no $elemMatch on sub-documents.
+ */
+export interface RefFields {
+  refVerbs: string[];
+  refAgents: string[];
+  refRelatedAgents: string[];
+  refActivities: string[];
+  refRelatedActivities: string[];
+  refRegistrations: string[];
+}
+
+export interface StatementRefDoc extends RefFields {
+  /** the targeting statement's id */
+  _id: string;
+  stored: Date;
+  seq: number;
+}
+
+export const STATEMENT_REFS_COLLECTION = 'xapi_statement_refs';
+
+type FilterFields = Pick<StatementDoc, 'verb' | 'agents' | 'relatedAgents' | 'activity' | 'relatedActivities' | 'registration'>;
+
+/** What a statement lends to statements that target it: its own filter fields and those it borrowed itself. */
+export function refFieldsOf(target: FilterFields, borrowed?: RefFields | null): RefFields {
+  const union = (own: (string | null)[], more: string[] | undefined) => [...new Set([...own.filter((v): v is string => v !== null), ...(more ?? [])])];
+  return {
+    refVerbs: union([target.verb], borrowed?.refVerbs),
+    refAgents: union(target.agents, borrowed?.refAgents),
+    refRelatedAgents: union(target.relatedAgents, borrowed?.refRelatedAgents),
+    refActivities: union([target.activity], borrowed?.refActivities),
+    refRelatedActivities: union(target.relatedActivities, borrowed?.refRelatedActivities),
+    refRegistrations: union([target.registration], borrowed?.refRegistrations),
+  };
+}
+
 /** What one attempt to forward a statement came to. */
 export type ForwardOutcome = { id: string; state: 'forwarded' } | { id: string; state: 'pending' | 'failed'; error: string };
 
@@ -138,12 +179,14 @@ export interface StatementQuery {
 
 export class StatementStore {
   readonly col: Collection<StatementDoc>;
+  readonly refs: Collection<StatementRefDoc>;
 
   constructor(
     conn: Connection,
     private readonly options: StatementStoreOptions = {},
   ) {
     this.col = conn.db!.collection<StatementDoc>(STATEMENTS_COLLECTION);
+    this.refs = conn.db!.collection<StatementRefDoc>(STATEMENT_REFS_COLLECTION);
   }
 
   /** whether new statements enter the forwarding outbox */
@@ -164,6 +207,7 @@ export class StatementStore {
       this.col.createIndex({ registration: 1, stored: -1 }),
       this.col.createIndex({ voids: 1 }),
       this.col.createIndex({ forward: 1, stored: 1, seq: 1 }),
+      this.refs.createIndex({ stored: -1, seq: -1 }),
     ]);
   }
 
@@ -197,14 +241,36 @@ export class StatementStore {
     return already;
   }
 
+  /** The borrowed filter fields of these statements, for those that target another one. */
+  async refsOf(ids: string[]): Promise<StatementRefDoc[]> {
+    const found = await Promise.all(ids.map((_id) => this.refs.findOne({ _id })));
+    return found.filter((d): d is StatementRefDoc => d !== null);
+  }
+
+  /** Records what targeting statements borrow; one recorded already (a re-sent statement) stays. */
+  async insertRefs(docs: StatementRefDoc[]): Promise<void> {
+    if (!docs.length) return;
+    try {
+      await this.refs.insertMany(docs, { ordered: false });
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: { code: number }[] | { code: number } }).writeErrors;
+      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+      if (!list.length || list.some((e) => e.code !== 11000)) throw err;
+    }
+  }
+
   async remove(ids: string[]): Promise<void> {
     await Promise.all(ids.map((_id) => this.col.deleteOne({ _id })));
   }
 
-  /** Marks the targets of voiding statements as voided (a voiding statement itself is never voided). */
+  /**
+   * Marks the targets of voiding statements as voided. The service has checked them: none voids a
+   * statement that is stored (a voiding statement whose own target is missing voids nothing and may
+   * itself be voided).
+   */
   async applyVoids(targets: string[]): Promise<void> {
     if (!targets.length) return;
-    await this.writing(() => Promise.all(targets.map((_id) => this.col.updateOne({ _id, voids: null }, { $set: { voided: true } }))));
+    await this.writing(() => Promise.all(targets.map((_id) => this.col.updateOne({ _id }, { $set: { voided: true } }))));
   }
 
   /** The oldest statements waiting for the external LRS, in the order they were stored. */
@@ -260,22 +326,72 @@ export class StatementStore {
     };
   }
 
+  /**
+   * The page of statements matching the query, newest first (or oldest with ascending). With
+   * filters, a statement also matches when the statement it targets with a StatementRef does: those
+   * are found in the small xapi_statement_refs collection and merged in.
+   */
   async query(q: StatementQuery): Promise<StatementDoc[]> {
-    const filter: Filter<StatementDoc> = { voided: false };
-    if (q.agent) filter[q.relatedAgents ? 'relatedAgents' : 'agents'] = q.agent;
-    if (q.verb) filter.verb = q.verb;
-    if (q.activity) filter[q.relatedActivities ? 'relatedActivities' : 'activity'] = q.activity;
-    if (q.registration) filter.registration = q.registration.toLowerCase();
-    const stored: Record<string, Date> = {};
-    if (q.since) stored.$gt = q.since;
-    if (q.until) stored.$lte = q.until;
-    if (q.since || q.until) filter.stored = stored;
-    if (q.after) {
-      const { stored: s, seq } = q.after;
-      const cmp = q.ascending ? '$gt' : '$lt';
-      filter.$or = [{ stored: { [cmp]: s } }, { stored: s, seq: { [cmp]: seq } }];
+    const own: Filter<StatementDoc> = {};
+    const viaRef: Filter<StatementRefDoc> = {};
+    if (q.agent) {
+      own[q.relatedAgents ? 'relatedAgents' : 'agents'] = q.agent;
+      viaRef[q.relatedAgents ? 'refRelatedAgents' : 'refAgents'] = q.agent;
+    }
+    if (q.verb) {
+      own.verb = q.verb;
+      viaRef.refVerbs = q.verb;
+    }
+    if (q.activity) {
+      own[q.relatedActivities ? 'relatedActivities' : 'activity'] = q.activity;
+      viaRef[q.relatedActivities ? 'refRelatedActivities' : 'refActivities'] = q.activity;
+    }
+    if (q.registration) {
+      own.registration = q.registration.toLowerCase();
+      viaRef.refRegistrations = q.registration.toLowerCase();
     }
     const dir = q.ascending ? 1 : -1;
-    return this.col.find(filter).sort({ stored: dir, seq: dir }).limit(q.limit).toArray();
+    const window = (after: { stored: Date; seq: number } | undefined): Filter<StatementDoc & StatementRefDoc> => {
+      const w: Filter<StatementDoc & StatementRefDoc> = {};
+      const stored: Record<string, Date> = {};
+      if (q.since) stored.$gt = q.since;
+      if (q.until) stored.$lte = q.until;
+      if (q.since || q.until) w.stored = stored;
+      if (after) {
+        const cmp = q.ascending ? '$gt' : '$lt';
+        w.$or = [{ stored: { [cmp]: after.stored } }, { stored: after.stored, seq: { [cmp]: after.seq } }];
+      }
+      return w;
+    };
+    const mine = await this.col
+      .find({ voided: false, ...own, ...(window(q.after) as Filter<StatementDoc>) })
+      .sort({ stored: dir, seq: dir })
+      .limit(q.limit)
+      .toArray();
+    if (!Object.keys(own).length) return mine;
+    const targeting = await this.targeting(viaRef, (after) => window(after) as Filter<StatementRefDoc>, q.after, dir, q.limit);
+    if (!targeting.length) return mine;
+    const seen = new Set(mine.map((d) => d._id));
+    const order = (a: StatementDoc, b: StatementDoc) => dir * (a.stored.getTime() - b.stored.getTime() || a.seq - b.seq);
+    return [...mine, ...targeting.filter((d) => !seen.has(d._id))].sort(order).slice(0, q.limit);
+  }
+
+  /** Up to `limit` statements, not voided, whose target matches the filter, in order. */
+  private async targeting(
+    match: Filter<StatementRefDoc>,
+    window: (after: { stored: Date; seq: number } | undefined) => Filter<StatementRefDoc>,
+    after: { stored: Date; seq: number } | undefined,
+    dir: 1 | -1,
+    limit: number,
+  ): Promise<StatementDoc[]> {
+    const out: StatementDoc[] = [];
+    for (let from = after; ; ) {
+      const candidates = await this.refs.find({ ...match, ...window(from) }).sort({ stored: dir, seq: dir }).limit(limit).toArray();
+      out.push(...(await this.byIds(candidates.map((c) => c._id))).filter((d) => !d.voided));
+      const last = candidates.at(-1);
+      // a statement that targets another may itself be voided: read on until the page is full
+      if (out.length >= limit || candidates.length < limit || !last) return out.slice(0, limit);
+      from = { stored: last.stored, seq: last.seq };
+    }
   }
 }
