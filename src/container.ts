@@ -1,13 +1,12 @@
 import type { Connection } from 'mongoose';
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
-import type MongoStore from 'connect-mongo';
 import type { Config } from './config/env.js';
 import type { Logger } from './infra/logger.js';
 import { connectMongo, pingMongo } from './infra/mongo.js';
 import { connectRedis, pingRedis } from './infra/redis.js';
 import { createQueue } from './infra/queue.js';
-import { createSessionStore } from './infra/sessions.js';
+import { createSessionStore, type RedisSessionStore } from './infra/sessions.js';
 import { RedisLocker } from './infra/locks.js';
 import { accountModels, type AccountModels } from './features/accounts/model.js';
 import { AccountService } from './features/accounts/service.js';
@@ -39,7 +38,7 @@ export interface Container {
   mongo: Connection;
   redis: Redis;
   queue: Queue;
-  sessionStore: MongoStore;
+  sessionStore: RedisSessionStore;
   models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels & AssessmentModels & LrsCredentialModels;
   accounts: AccountService;
   curricula: CurriculumService;
@@ -74,7 +73,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   await statementStore.ensureIndexes();
   const locks = new RedisLocker(redis, config.redisPrefix);
   const enrollments = new EnrollmentService(models, curricula, accounts, locks);
-  const sessionStore = createSessionStore(mongo, Math.round(config.sessionMaxAgeMs / 1000));
+  const sessionStore = createSessionStore(redis, config.redisPrefix, Math.round(config.sessionMaxAgeMs / 1000));
 
   const statements = new StatementsService(statementStore, new AttachmentStore(mongo));
   const recorder = new LearningRecorder(statements, { baseIri: config.xapiActivityBase, platform: 'Onramp', homePage: config.publicUrl }, log);
@@ -126,7 +125,6 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     },
     async close() {
       await queue.close().catch(() => undefined);
-      await sessionStore.close().catch(() => undefined);
       redis.disconnect();
       await mongo.close().catch(() => undefined);
     },

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from '../infra/logger.js';
 import type { Connection } from 'mongoose';
-import { purgeExpiredSessions } from '../infra/sessions.js';
 import type { AssessmentService } from '../features/assessments/service.js';
 import type { StatementForwarder } from '../xapi/forward/outbox.js';
 
@@ -23,19 +22,10 @@ export interface JobDefinition<S extends z.ZodType> {
   every?: number;
 }
 
-export const JOB_NAMES = ['sessions.purgeExpired', 'attempts.expire', 'xapi.forward'] as const;
+export const JOB_NAMES = ['attempts.expire', 'xapi.forward'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export const JOBS: { [K in JobName]: JobDefinition<z.ZodType> } = {
-  'sessions.purgeExpired': {
-    payload: z.object({}).strict(),
-    every: 60 * 60 * 1000,
-    async handle({ mongo, log }) {
-      const removed = await purgeExpiredSessions(mongo);
-      if (removed) log.info({ removed }, 'purged expired sessions');
-      return { removed };
-    },
-  },
   'attempts.expire': {
     payload: z.object({ attemptId: z.string().regex(/^[a-f0-9]{24}$/) }).strict(),
     async handle({ assessments }, { attemptId }: { attemptId: string }) {

@@ -7,6 +7,11 @@ export async function scheduleRepeatingJobs(queue: Queue): Promise<void> {
   for (const [name, def] of Object.entries(JOBS)) {
     if (def.every) await queue.upsertJobScheduler(name, { every: def.every }, { name, data: {} });
   }
+  // a schedule whose job is gone from the registry (an older version's) would fail on every run
+  for (const s of await queue.getJobSchedulers()) {
+    const def = JOBS[s.key as JobName] as { every?: number } | undefined;
+    if (!def?.every) await queue.removeJobScheduler(s.key);
+  }
 }
 
 /** The BullMQ worker: looks up each job's handler, validates its payload, runs it. */

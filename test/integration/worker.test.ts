@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueEvents, type ConnectionOptions, type Worker } from 'bullmq';
 import { connectRedis } from '../../src/infra/redis.js';
 import { QUEUE_NAME } from '../../src/infra/queue.js';
-import { SESSIONS_COLLECTION } from '../../src/infra/sessions.js';
 import { assertRegistryComplete, JOBS } from '../../src/jobs/registry.js';
 import { scheduleRepeatingJobs, startWorker } from '../../src/jobs/worker.js';
 import { createTestContext, type TestContext } from '../support/context.js';
@@ -31,20 +30,8 @@ afterAll(async () => {
 });
 
 describe('the worker on real Redis', () => {
-  it('purges expired sessions and keeps live ones', async () => {
-    const sessions = ctx.container.mongo.db!.collection<{ _id: string; expires: Date; session: object }>(SESSIONS_COLLECTION);
-    await sessions.insertMany([
-      { _id: 'old', expires: new Date(Date.now() - 60_000), session: {} },
-      { _id: 'live', expires: new Date(Date.now() + 60_000), session: {} },
-    ]);
-    const job = await ctx.container.queue.add('sessions.purgeExpired', {});
-    const result = await job.waitUntilFinished(events, 15_000);
-    expect(result).toEqual({ removed: 1 });
-    expect((await sessions.find().toArray()).map((s) => s._id)).toEqual(['live']);
-  });
-
   it('fails a job with a bad payload at once, without retries', async () => {
-    const job = await ctx.container.queue.add('sessions.purgeExpired', { userId: 'x' });
+    const job = await ctx.container.queue.add('attempts.expire', { attemptId: 'x' });
     await expect(job.waitUntilFinished(events, 15_000)).rejects.toThrow(/Bad payload/);
     const failed = await ctx.container.queue.getJob(job.id!);
     expect(failed?.attemptsMade).toBe(1);
@@ -55,15 +42,16 @@ describe('the worker on real Redis', () => {
     await expect(job.waitUntilFinished(events, 15_000)).rejects.toThrow(/Unknown job/);
   });
 
-  it('schedules repeating jobs once, however many workers start', async () => {
+  it('schedules repeating jobs once, however many workers start, and drops schedules of jobs that are gone', async () => {
+    await ctx.container.queue.upsertJobScheduler('sessions.purgeExpired', { every: 3_600_000 }, { name: 'sessions.purgeExpired', data: {} });
     await scheduleRepeatingJobs(ctx.container.queue);
     await scheduleRepeatingJobs(ctx.container.queue);
     const schedulers = await ctx.container.queue.getJobSchedulers();
-    expect(schedulers.map((s) => s.key).sort()).toEqual(['sessions.purgeExpired', 'xapi.forward']);
+    expect(schedulers.map((s) => s.key).sort()).toEqual(['xapi.forward']);
   });
 
   it('refuses to boot when a job has no handler', () => {
-    expect(() => assertRegistryComplete({})).toThrow(/sessions.purgeExpired, attempts.expire/);
+    expect(() => assertRegistryComplete({})).toThrow(/attempts.expire, xapi.forward/);
     expect(() => assertRegistryComplete(JOBS)).not.toThrow();
   });
 });
