@@ -17,6 +17,11 @@ type Errors = FieldProblem[];
 export interface ValidateOptions {
   /** The request's X-Experience-API-Version header, when the caller wants it checked too. */
   version?: string;
+  /**
+   * Normalize the input itself instead of a copy: for a caller that owns it (a parsed request
+   * body). Saves a deep copy per statement on the ingest path.
+   */
+  inPlace?: boolean;
 }
 
 export type StatementValidation = { ok: true; statement: Statement } | { ok: false; errors: FieldProblem[] };
@@ -27,7 +32,7 @@ export function validateStatement(input: unknown, opts: ValidateOptions = {}): S
   const errors: Errors = [];
   checkHeaderVersion(opts.version, errors);
   checkStatement(input, '', errors);
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, statement: normalized(input) };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, statement: normalized(input, opts.inPlace) };
 }
 
 /** The body of POST /statements: one Statement or a non-empty array of them, paths prefixed `[i].`. */
@@ -41,7 +46,7 @@ export function validateStatements(input: unknown, opts: ValidateOptions = {}): 
   if (input.length === 0) fail(errors, '', 'The batch is empty: send a Statement or a non-empty array of Statements.');
   input.forEach((s, i) => checkStatement(s, `[${i}]`, errors));
   checkDistinctIds(input, errors);
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, statements: input.map(normalized) };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, statements: input.map((s) => normalized(s, opts.inPlace)) };
 }
 
 // ---- formats ------------------------------------------------------------------------------------
@@ -715,8 +720,8 @@ function capitalize(s: string): string {
  * returns arrays) and an object without objectType gets "Activity" (Data 2.4.4.s2: the LRS
  * generates it). Nothing else changes. Only called on input that passed validation.
  */
-function normalized(input: unknown): Statement {
-  const copy = structuredClone(input) as Json;
+function normalized(input: unknown, inPlace = false): Statement {
+  const copy = (inPlace ? input : structuredClone(input)) as Json;
   normalizeBody(copy);
   // Validated above: from here on the shape is the one @xapi/xapi describes.
   return copy as unknown as Statement;
