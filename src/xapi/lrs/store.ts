@@ -351,7 +351,7 @@ export class StatementStore {
       viaRef.refRegistrations = q.registration.toLowerCase();
     }
     const dir = q.ascending ? 1 : -1;
-    const window = (after: { stored: Date; seq: number } | undefined): Filter<StatementDoc & StatementRefDoc> => {
+    const window = (after: { stored: Date; seq: number; id?: string } | undefined): Filter<StatementDoc & StatementRefDoc> => {
       const w: Filter<StatementDoc & StatementRefDoc> = {};
       const stored: Record<string, Date> = {};
       if (q.since) stored.$gt = q.since;
@@ -359,39 +359,44 @@ export class StatementStore {
       if (q.since || q.until) w.stored = stored;
       if (after) {
         const cmp = q.ascending ? '$gt' : '$lt';
-        w.$or = [{ stored: { [cmp]: after.stored } }, { stored: after.stored, seq: { [cmp]: after.seq } }];
+        // (stored, seq, _id): two requests stored in the same millisecond both start at seq 0
+        w.$or = [
+          { stored: { [cmp]: after.stored } },
+          { stored: after.stored, seq: { [cmp]: after.seq } },
+          ...(after.id === undefined ? [] : [{ stored: after.stored, seq: after.seq, _id: { [cmp]: after.id } }]),
+        ];
       }
       return w;
     };
     const mine = await this.col
       .find({ voided: false, ...own, ...(window(q.after) as Filter<StatementDoc>) })
-      .sort({ stored: dir, seq: dir })
+      .sort({ stored: dir, seq: dir, _id: dir })
       .limit(q.limit)
       .toArray();
     if (!Object.keys(own).length) return mine;
     const targeting = await this.targeting(viaRef, (after) => window(after) as Filter<StatementRefDoc>, q.after, dir, q.limit);
     if (!targeting.length) return mine;
     const seen = new Set(mine.map((d) => d._id));
-    const order = (a: StatementDoc, b: StatementDoc) => dir * (a.stored.getTime() - b.stored.getTime() || a.seq - b.seq);
+    const order = (a: StatementDoc, b: StatementDoc) => dir * (a.stored.getTime() - b.stored.getTime() || a.seq - b.seq || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
     return [...mine, ...targeting.filter((d) => !seen.has(d._id))].sort(order).slice(0, q.limit);
   }
 
   /** Up to `limit` statements, not voided, whose target matches the filter, in order. */
   private async targeting(
     match: Filter<StatementRefDoc>,
-    window: (after: { stored: Date; seq: number } | undefined) => Filter<StatementRefDoc>,
-    after: { stored: Date; seq: number } | undefined,
+    window: (after: { stored: Date; seq: number; id?: string } | undefined) => Filter<StatementRefDoc>,
+    after: { stored: Date; seq: number; id?: string } | undefined,
     dir: 1 | -1,
     limit: number,
   ): Promise<StatementDoc[]> {
     const out: StatementDoc[] = [];
     for (let from = after; ; ) {
-      const candidates = await this.refs.find({ ...match, ...window(from) }).sort({ stored: dir, seq: dir }).limit(limit).toArray();
+      const candidates = await this.refs.find({ ...match, ...window(from) }).sort({ stored: dir, seq: dir, _id: dir }).limit(limit).toArray();
       out.push(...(await this.byIds(candidates.map((c) => c._id))).filter((d) => !d.voided));
       const last = candidates.at(-1);
       // a statement that targets another may itself be voided: read on until the page is full
       if (out.length >= limit || candidates.length < limit || !last) return out.slice(0, limit);
-      from = { stored: last.stored, seq: last.seq };
+      from = { stored: last.stored, seq: last.seq, id: last._id };
     }
   }
 }
