@@ -16,6 +16,8 @@ import { enrollmentModels, type EnrollmentModels } from './features/enrollment/m
 import { EnrollmentService } from './features/enrollment/service.js';
 import { liveSessionModels, type LiveSessionModels } from './features/sessions/model.js';
 import { LiveSessionService } from './features/sessions/service.js';
+import { submissionModels, type SubmissionModels } from './features/transfer/model.js';
+import { TransferService } from './features/transfer/service.js';
 import { assessmentModels, type AssessmentModels } from './features/assessments/model.js';
 import { AssessmentService } from './features/assessments/service.js';
 import { AssessmentAnalytics } from './features/assessments/analytics.js';
@@ -27,6 +29,9 @@ import { LearningRecorder } from './xapi/recorder.js';
 import { DocumentService, DocumentStore } from './xapi/lrs/documents.js';
 import { Cmi5Service } from './xapi/cmi5/service.js';
 import { Cmi5Store } from './xapi/cmi5/store.js';
+import { emailModels, type EmailModels } from './features/email/model.js';
+import { MailService, smtpMailer } from './features/email/service.js';
+import { EmailTemplates } from './features/email/templates.js';
 
 /**
  * The composition root: infrastructure → models → services, wired once. The HTTP app, the
@@ -39,12 +44,14 @@ export interface Container {
   redis: Redis;
   queue: Queue;
   sessionStore: RedisSessionStore;
-  models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels & AssessmentModels & LrsCredentialModels;
+  models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels & AssessmentModels & LrsCredentialModels & SubmissionModels & EmailModels;
   accounts: AccountService;
   curricula: CurriculumService;
   enrollments: EnrollmentService;
   sessions: LiveSessionService;
   assessments: AssessmentService;
+  /** transfer activities: the guided builder's drafts and submissions for review */
+  transfer: TransferService;
   assessmentAnalytics: AssessmentAnalytics;
   lrsCredentials: LrsCredentialService;
   statements: StatementsService;
@@ -54,6 +61,8 @@ export interface Container {
   cmi5: Cmi5Service;
   /** forwarding of every statement to an external LRS (XAPI_FORWARD_URL), and its backlog */
   forwarding: StatementForwarder;
+  /** email: stored, then sent by the worker (SMTP_URL) or kept in the outbox */
+  email: MailService;
   /** MongoDB and Redis both answer (what /readyz reports) */
   readiness(): Promise<{ mongo: string; redis: string; ok: boolean }>;
   close(): Promise<void>;
@@ -65,7 +74,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo), ...assessmentModels(mongo), ...lrsCredentialModels(mongo) };
+  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo), ...assessmentModels(mongo), ...lrsCredentialModels(mongo), ...submissionModels(mongo), ...emailModels(mongo) };
   await Promise.all(Object.values(models).map((m) => m.init())); // indexes exist before the first write
   const accounts = new AccountService(models);
   const curricula = new CurriculumService(models, new Cmi5Store(mongo));
@@ -94,6 +103,8 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   const cmi5 = new Cmi5Service(mongo, { publicUrl: config.publicUrl, contentUrl: config.cmi5ContentUrl, catalogue: catalogueConfig, curricula, enrollments, statements, documents, locks, log });
   await cmi5.ensureIndexes();
   lrsCredentials.acceptSessions((key, secret) => cmi5.authenticate(key, secret));
+  const mailer = config.smtpUrl ? smtpMailer(config.smtpUrl) : undefined;
+  const email = new MailService(models, new EmailTemplates(config.publicUrl), queue, mailer, log, { from: config.mailFrom });
   if (new URL(config.cmi5ContentUrl).origin === new URL(config.publicUrl).origin && name === 'web') {
     log.warn('cmi5 content is served from Onramp\'s own origin: set CMI5_CONTENT_URL to a second host name of this server so course packages cannot reach Onramp pages');
   }
@@ -117,6 +128,8 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     cmi5,
     forwarding,
     assessments,
+    email,
+    transfer: new TransferService(models, curricula, enrollments, accounts, locks),
     async readiness() {
       const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);
       const mongoState = m.status === 'fulfilled' ? 'ok' : (m.reason as Error).message;
@@ -125,6 +138,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     },
     async close() {
       await queue.close().catch(() => undefined);
+      mailer?.close();
       redis.disconnect();
       await mongo.close().catch(() => undefined);
     },

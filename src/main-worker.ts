@@ -11,7 +11,7 @@ export async function runWorker(config: Config & { mongodbUrl: string; redisUrl:
   // Workers block on Redis: they get a connection of their own.
   const workerRedis = connectRedis(config.redisUrl, 'onramp-worker-jobs');
   await scheduleRepeatingJobs(container.queue);
-  const worker = startWorker(workerRedis, config.redisPrefix, { mongo: container.mongo, log, assessments: container.assessments, forwarding: container.forwarding });
+  const worker = startWorker(workerRedis, config.redisPrefix, { mongo: container.mongo, log, assessments: container.assessments, forwarding: container.forwarding, email: container.email });
   await worker.waitUntilReady();
   log.info('worker ready');
 

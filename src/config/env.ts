@@ -52,6 +52,8 @@ const schema = z.object({
   XAPI_FORWARD_KEY: z.string().trim().optional(),
   XAPI_FORWARD_SECRET: z.string().trim().optional(),
   XAPI_FORWARD_BATCH: z.coerce.number().int().min(1).max(500).default(50),
+  SMTP_URL: optionalUrl(['smtp://', 'smtps://']),
+  MAIL_FROM: z.string().trim().default('Onramp <onramp@localhost>'),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -90,6 +92,10 @@ export interface Config {
   readonly logPretty: boolean;
   /** the external LRS every statement is forwarded to; undefined: forwarding is off */
   readonly xapiForward: XapiForwardConfig | undefined;
+  /** smtp(s)://user:pass@host:port (nodemailer reads it); undefined: mail goes to the outbox in the database */
+  readonly smtpUrl: string | undefined;
+  /** the From of every email */
+  readonly mailFrom: string;
 }
 
 export interface XapiForwardConfig {
@@ -124,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (isProduction && !e.MONGODB_URL) problems.push('MONGODB_URL: required when NODE_ENV=production (no embedded database in production)');
   if (isProduction && !e.REDIS_URL) problems.push('REDIS_URL: required when NODE_ENV=production (no embedded Redis in production)');
   const forward = forwardConfig(e, problems);
+  if (e.SMTP_URL && !URL.canParse(e.SMTP_URL)) problems.push('SMTP_URL: not a valid URL (e.g. smtp://user:password@mail.example.com:587; percent-encode special characters)');
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -151,6 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY ?? (!isProduction && Boolean(process.stdout.isTTY)),
     xapiForward: forward,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
   });
 }
 

@@ -191,8 +191,23 @@ export const formFile = z
           .strict(),
       )
       .min(1, 'needs at least one step'),
-    review: z.object({ checklist: z.array(text).default([]), workbookPrompts: z.array(text).default([]) }).strict().default({ checklist: [], workbookPrompts: [] }),
-    activityLog: z.object({ fields: z.array(formField).default([]) }).strict().default({ fields: [] }),
+    review: z
+      .object({
+        checklist: z.array(text).default([]),
+        workbookPrompts: z.array(text).default([]),
+        /** the manager reviews within this many business days of a submission */
+        dueBusinessDays: z.number().int().min(1, 'must be at least 1').max(30).default(3),
+      })
+      .strict()
+      .default({ checklist: [], workbookPrompts: [], dueBusinessDays: 3 }),
+    activityLog: z
+      .object({
+        fields: z.array(formField).default([]),
+        /** the results cover this many days of calling after the approval */
+        periodDays: z.number().int().min(1, 'must be at least 1').max(180).default(14),
+      })
+      .strict()
+      .default({ fields: [], periodDays: 14 }),
   })
   .strict();
 export type FormFile = z.infer<typeof formFile>;

@@ -21,6 +21,8 @@ import { documentRoutes } from '../xapi/lrs/documents.js';
 import { alternateRequestSyntax } from '../xapi/lrs/alternate-syntax.js';
 import { xapiCors } from '../xapi/lrs/cors.js';
 import { cmi5Routes } from '../xapi/cmi5/routes.js';
+import { emailAdminRoutes } from '../features/email/pages.js';
+import { transferPageRoutes } from '../features/transfer/pages.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -43,7 +45,9 @@ export function allRoutes(c: Container): RouteDef[] {
     ...lrsRoutes(c),
     ...documentRoutes(c),
     ...cmi5Routes(c),
+    ...transferPageRoutes(c),
     ...lrsAdminRoutes(c),
+    ...emailAdminRoutes(c),
   ];
 }
 

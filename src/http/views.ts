@@ -23,7 +23,7 @@ export function navFor(role: Role): NavItem[] {
     items.push({ href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/sessions', label: 'Sessions' }, { href: '/assessments', label: 'Results' }, { href: '/users', label: 'People' });
   }
   if (role === 'admin') {
-    items.push({ href: '/users', label: 'Users' }, { href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/sessions', label: 'Sessions' }, { href: '/assessments', label: 'Results' }, { href: '/admin/lrs', label: 'xAPI' });
+    items.push({ href: '/users', label: 'Users' }, { href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/sessions', label: 'Sessions' }, { href: '/assessments', label: 'Results' }, { href: '/admin/lrs', label: 'xAPI' }, { href: '/admin/outbox', label: 'Outbox' });
   }
   items.push({ href: '/account', label: 'Account' });
   return items;

@@ -1,8 +1,10 @@
+import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import type { Logger } from '../infra/logger.js';
 import type { Connection } from 'mongoose';
 import type { AssessmentService } from '../features/assessments/service.js';
 import type { StatementForwarder } from '../xapi/forward/outbox.js';
+import { EmailRefused, type MailService } from '../features/email/service.js';
 
 /**
  * Every background job: its name, the shape of its payload (ids only; handlers re-read state)
@@ -13,6 +15,7 @@ export interface JobDeps {
   log: Logger;
   assessments: AssessmentService;
   forwarding: StatementForwarder;
+  email: MailService;
 }
 
 export interface JobDefinition<S extends z.ZodType> {
@@ -22,7 +25,7 @@ export interface JobDefinition<S extends z.ZodType> {
   every?: number;
 }
 
-export const JOB_NAMES = ['attempts.expire', 'xapi.forward'] as const;
+export const JOB_NAMES = ['attempts.expire', 'xapi.forward', 'email.send'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export const JOBS: { [K in JobName]: JobDefinition<z.ZodType> } = {
@@ -43,6 +46,20 @@ export const JOBS: { [K in JobName]: JobDefinition<z.ZodType> } = {
       const result = await forwarding.drain();
       if (result.forwarded || result.failed) log.info(result, 'forwarded xAPI statements');
       return result;
+    },
+  },
+  // Sends one stored email over SMTP, or puts it in the outbox when SMTP_URL is not set. SMTP
+  // errors throw, so BullMQ retries with the backoff MailService set on the job; a refusal for good
+  // (5xx) or the last try fails the job without retries.
+  'email.send': {
+    payload: z.object({ messageId: z.string().regex(/^[a-f0-9]{24}$/) }).strict(),
+    async handle({ email }, { messageId }: { messageId: string }) {
+      try {
+        return await email.deliver(messageId);
+      } catch (err) {
+        if (err instanceof EmailRefused) throw new UnrecoverableError(err.message);
+        throw err;
+      }
     },
   },
 };

@@ -32,6 +32,7 @@ type Target =
   | 'analyticsCurriculum'
   | 'analyticsModule'
   | 'lrsKey'
+  | 'email'
   | 'attempt'
   | 'otherAttempt';
 interface Case {
@@ -115,6 +116,17 @@ const MATRIX: Record<string, Case[]> = {
     { target: 'ownModule', expect: page(303, 403, 403, 403) },
     { target: 'otherModule', expect: page(404, 403, 403, 403) },
   ],
+  // ownModule is not a transfer module: the rep is sent back to it with the reason (GET), or told so (POST)
+  'GET /learn/:enrollmentId/modules/:moduleId/build': [
+    { target: 'ownModule', expect: page(303, 403, 403, 403) },
+    { target: 'otherModule', expect: page(404, 403, 403, 403) },
+  ],
+  'POST /learn/:enrollmentId/modules/:moduleId/build': [
+    { target: 'ownModule', expect: page(409, 403, 403, 403) },
+    { target: 'otherModule', expect: page(404, 403, 403, 403) },
+  ],
+  'PUT /api/submissions/:id/draft': [{ body: { rev: 0, answers: {} }, expect: api(404, 403, 403, 403) }],
+  'POST /submissions/:id/submit': [{ expect: page(404, 403, 403, 403) }],
   // ownModule is not a cmi5 module: the rep is sent back to it with the reason
   'POST /learn/:enrollmentId/modules/:moduleId/launch': [
     { target: 'ownModule', expect: page(303, 403, 403, 403) },
@@ -170,6 +182,9 @@ const MATRIX: Record<string, Case[]> = {
   'POST /admin/lrs/:key/revoke': [{ target: 'lrsKey', expect: page(403, 403, 403, 303) }],
   'GET /admin/lrs/forwarding': [{ expect: page(403, 403, 403, 200) }],
   'POST /admin/lrs/forwarding/retry': [{ expect: page(403, 403, 403, 303) }],
+  'GET /admin/outbox': [{ expect: page(403, 403, 403, 200) }],
+  'GET /admin/outbox/:id': [{ target: 'email', expect: page(403, 403, 403, 200) }],
+  'GET /admin/outbox/:id/html': [{ target: 'email', expect: page(403, 403, 403, 200) }],
   'GET /assessments': [{ expect: page(403, 403, 200, 200) }],
   'GET /assessments/gains/:curriculumId': [{ target: 'analyticsCurriculum', expect: page(403, 403, 200, 200) }],
   'GET /assessments/:curriculumId/:moduleId': [{ target: 'analyticsModule', expect: page(403, 403, 200, 200) }],
@@ -219,6 +234,7 @@ beforeAll(async () => {
   ids.analyticsCurriculum = { curriculumId: 'demo' };
   ids.analyticsModule = { curriculumId: 'demo', moduleId: 'check' };
   ids.lrsKey = { key: (await ctx.container.lrsCredentials.issue('system', { name: 'matrix', scopes: ['all'] })).key };
+  ids.email = (await ctx.container.email.send({ to: 'manager1@demo.onramp.dev', template: 'review-overdue', data: { managerName: 'Manager', repName: 'Rep', itemTitle: 'Call plan', submittedAt: new Date(), link: '/' }, dedupeKey: 'matrix' })).id!;
   const attemptOf = async (p: { id: string }, enrollmentId: string) => {
     await ctx.container.enrollments.acknowledge({ id: p.id, role: 'rep' }, enrollmentId, 'intro');
     return ctx.container.assessments.start({ id: p.id, role: 'rep' }, enrollmentId, 'check');

@@ -15,7 +15,7 @@ beforeAll(async () => {
   ctx = await createTestContext();
   const redis = connectRedis(ctx.config.redisUrl!, 'test-worker');
   extra.push(redis);
-  worker = startWorker(redis, ctx.config.redisPrefix, { mongo: ctx.container.mongo, log: ctx.container.log, assessments: ctx.container.assessments, forwarding: ctx.container.forwarding });
+  worker = startWorker(redis, ctx.config.redisPrefix, { mongo: ctx.container.mongo, log: ctx.container.log, assessments: ctx.container.assessments, forwarding: ctx.container.forwarding, email: ctx.container.email });
   await worker.waitUntilReady();
   const eventsRedis = connectRedis(ctx.config.redisUrl!, 'test-events');
   extra.push(eventsRedis);

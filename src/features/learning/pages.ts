@@ -63,6 +63,7 @@ export function learningPageRoutes(c: Container): RouteDef[] {
           },
           status: { ...status, stateLabel: STATE_LABELS[status.state], due: formatDay(status.dueOn), opens: formatDay(status.opensOn), done: status.state === 'completed' || status.state === 'tested_out' },
           lesson: status.state === 'locked' ? null : renderMarkdown(withoutTitle(module.body, module.title)),
+          builderHref: isRep && status.state !== 'locked' && module.modality === 'transfer' ? `/learn/${enrollmentId}/modules/${module.id}/build` : undefined,
           canLaunch: isRep && status.state !== 'locked' && Boolean(module.cmi5),
           cmi5MoveOn: module.cmi5 ? await c.cmi5.moveOnText(view.enrollment.versionId, module.id) : undefined,
           canAcknowledge: isRep && status.state !== 'locked' && (module.completion.rule === 'acknowledged') && !view.enrollment.facts.completed[module.id],
