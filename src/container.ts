@@ -18,6 +18,9 @@ import { liveSessionModels, type LiveSessionModels } from './features/sessions/m
 import { LiveSessionService } from './features/sessions/service.js';
 import { submissionModels, type SubmissionModels } from './features/transfer/model.js';
 import { TransferService } from './features/transfer/service.js';
+import { pdfPool } from './features/transfer/pdf-pool.js';
+import { ReviewService } from './features/transfer/review.js';
+import { TransferMailer } from './features/transfer/notify.js';
 import { assessmentModels, type AssessmentModels } from './features/assessments/model.js';
 import { AssessmentService } from './features/assessments/service.js';
 import { AssessmentAnalytics } from './features/assessments/analytics.js';
@@ -52,6 +55,8 @@ export interface Container {
   assessments: AssessmentService;
   /** transfer activities: the guided builder's drafts and submissions for review */
   transfer: TransferService;
+  /** transfer activities: the manager's reviews, coaching record and confirmed results */
+  reviews: ReviewService;
   assessmentAnalytics: AssessmentAnalytics;
   lrsCredentials: LrsCredentialService;
   statements: StatementsService;
@@ -96,6 +101,10 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   assessments.listen(recorder);
   const sessions = new LiveSessionService(models, enrollments, locks);
   sessions.listen(recorder);
+  const transfer = new TransferService(models, curricula, enrollments, accounts, locks);
+  const reviews = new ReviewService(models, curricula, enrollments, locks);
+  transfer.events.listen(recorder);
+  reviews.events.listen(recorder);
 
   const documents = new DocumentService(new DocumentStore(mongo), undefined, (err) => log.warn({ err }, 'xapi_documents indexes could not be created'));
   const lrsCredentials = new LrsCredentialService(models);
@@ -105,6 +114,9 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   lrsCredentials.acceptSessions((key, secret) => cmi5.authenticate(key, secret));
   const mailer = config.smtpUrl ? smtpMailer(config.smtpUrl) : undefined;
   const email = new MailService(models, new EmailTemplates(config.publicUrl), queue, mailer, log, { from: config.mailFrom });
+  const reviewMail = new TransferMailer(email, log);
+  transfer.events.listen(reviewMail);
+  reviews.events.listen(reviewMail);
   if (new URL(config.cmi5ContentUrl).origin === new URL(config.publicUrl).origin && name === 'web') {
     log.warn('cmi5 content is served from Onramp\'s own origin: set CMI5_CONTENT_URL to a second host name of this server so course packages cannot reach Onramp pages');
   }
@@ -129,7 +141,8 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     forwarding,
     assessments,
     email,
-    transfer: new TransferService(models, curricula, enrollments, accounts, locks),
+    transfer,
+    reviews,
     async readiness() {
       const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);
       const mongoState = m.status === 'fulfilled' ? 'ok' : (m.reason as Error).message;
@@ -139,6 +152,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     async close() {
       await queue.close().catch(() => undefined);
       mailer?.close();
+      await pdfPool.close(); // the PDF thread, if a download started it
       redis.disconnect();
       await mongo.close().catch(() => undefined);
     },

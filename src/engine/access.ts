@@ -33,6 +33,8 @@ export const PERMISSIONS = {
   'enrollments.list': { manager: 'team', trainer: 'all', admin: 'all' },
   /** work through one's own modules (open, complete, book, submit) */
   'learning.take': { rep: 'own' },
+  /** review the transfer work of the reps one manages: approve, request changes, confirm results */
+  'reviews.manage': { manager: 'team' },
   /** schedule live sessions, mark attendance, score role plays */
   'sessions.manage': { trainer: 'all', admin: 'all' },
   /** see the live sessions on offer */

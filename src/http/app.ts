@@ -23,6 +23,8 @@ import { xapiCors } from '../xapi/lrs/cors.js';
 import { cmi5Routes } from '../xapi/cmi5/routes.js';
 import { emailAdminRoutes } from '../features/email/pages.js';
 import { transferPageRoutes } from '../features/transfer/pages.js';
+import { transferDocumentRoutes } from '../features/transfer/document-routes.js';
+import { reviewPageRoutes } from '../features/transfer/review-pages.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -46,6 +48,8 @@ export function allRoutes(c: Container): RouteDef[] {
     ...documentRoutes(c),
     ...cmi5Routes(c),
     ...transferPageRoutes(c),
+    ...transferDocumentRoutes(c),
+    ...reviewPageRoutes(c),
     ...lrsAdminRoutes(c),
     ...emailAdminRoutes(c),
   ];

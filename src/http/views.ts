@@ -18,7 +18,7 @@ interface NavItem {
 export function navFor(role: Role): NavItem[] {
   const items: NavItem[] = [{ href: '/', label: 'Home' }];
   if (role === 'rep') items.push({ href: '/roadmap', label: 'My roadmap' });
-  if (role === 'manager') items.push({ href: '/enrollments', label: 'Team progress' }, { href: '/users', label: 'My team' });
+  if (role === 'manager') items.push({ href: '/enrollments', label: 'Team progress' }, { href: '/reviews', label: 'Reviews' }, { href: '/users', label: 'My team' });
   if (role === 'trainer') {
     items.push({ href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/sessions', label: 'Sessions' }, { href: '/assessments', label: 'Results' }, { href: '/users', label: 'People' });
   }

@@ -5,6 +5,7 @@ import type { Logger } from '../infra/logger.js';
 import * as catalogue from './catalogue.js';
 import type { StatementsService } from './lrs/statements.js';
 import type { SessionChange, SessionListener } from '../features/sessions/service.js';
+import type { TransferEvent, TransferListener } from '../features/transfer/events.js';
 
 /**
  * Turns learning events into stored xAPI statements. Statement ids are derived from the event
@@ -32,7 +33,7 @@ export function eventId(key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export class LearningRecorder implements SessionListener {
+export class LearningRecorder implements SessionListener, TransferListener {
   constructor(
     private readonly statements: StatementsService,
     private readonly config: catalogue.CatalogueConfig,
@@ -192,5 +193,48 @@ export class LearningRecorder implements SessionListener {
       );
     }
     await this.save(out);
+  }
+
+  // ---- transfer activities --------------------------------------------------------------------
+
+  private transferInput(e: TransferEvent) {
+    const module = e.view.curriculum.modules.find((m) => m.id === e.moduleId);
+    return {
+      ...this.refs({ enrollmentId: String(e.view.enrollment._id), curriculum: e.view.curriculum, versionId: e.view.enrollment.versionId, rep: e.view.rep }),
+      module: module ? this.moduleRef(module) : { id: e.moduleId, title: e.form.title, modality: 'transfer' as const },
+      form: e.form,
+      submissionId: e.submissionId,
+      at: e.at,
+    };
+  }
+
+  private submittedKey(e: TransferEvent, version: number): string {
+    return `${String(e.view.enrollment._id)}|submission|${e.submissionId}|v${version}|submitted`;
+  }
+
+  async submitted(e: Parameters<TransferListener['submitted']>[0]): Promise<void> {
+    await this.save([catalogue.submitted(this.env(this.submittedKey(e, e.version)), { ...this.transferInput(e), ...(e.manager ? { manager: e.manager } : {}) })]);
+  }
+
+  /** Approved or returned, with the manager as the actor, pointing at the submitted statement. */
+  async reviewed(e: Parameters<TransferListener['reviewed']>[0]): Promise<void> {
+    const input = { ...this.transferInput(e), manager: e.manager, submittedStatementId: eventId(`${this.submittedKey(e, e.submittedVersion)}|0`), comment: e.comment };
+    const env = this.env(`${String(e.view.enrollment._id)}|submission|${e.submissionId}|v${e.version}|${e.decision}`);
+    await this.save([e.decision === 'approved' ? catalogue.approved(env, { ...input, adjusted: e.adjusted }) : catalogue.returned(env, input)]);
+  }
+
+  async resultsLogged(e: Parameters<TransferListener['resultsLogged']>[0]): Promise<void> {
+    const n = (key: string) => (typeof e.results[key] === 'number' ? (e.results[key] as number) : 0);
+    await this.save([
+      catalogue.loggedActivity(this.env(`${String(e.view.enrollment._id)}|submission|${e.submissionId}|results|${e.at}`), {
+        ...this.transferInput(e),
+        metWithManager: e.results.metWithManager === true,
+        calls: n('calls'),
+        contacts: n('contacts'),
+        presentations: n('presentations'),
+        appointments: n('appointments'),
+        ...(e.manager ? { manager: e.manager } : {}),
+      }),
+    ]);
   }
 }

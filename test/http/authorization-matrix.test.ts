@@ -125,8 +125,21 @@ const MATRIX: Record<string, Case[]> = {
     { target: 'ownModule', expect: page(409, 403, 403, 403) },
     { target: 'otherModule', expect: page(404, 403, 403, 403) },
   ],
+  'POST /learn/:enrollmentId/modules/:moduleId/results': [
+    { target: 'ownModule', expect: page(409, 403, 403, 403) },
+    { target: 'otherModule', expect: page(404, 403, 403, 403) },
+  ],
+  // reviews: the rep's manager only (an unknown submission is 404 for them)
+  'GET /reviews': [{ expect: page(403, 200, 403, 403) }],
+  'GET /reviews/:id': [{ expect: page(403, 404, 403, 403) }],
+  'POST /reviews/:id/decision': [{ body: { action: 'approve' }, expect: page(403, 404, 403, 403) }],
+  'POST /reviews/:id/coaching': [{ expect: page(403, 404, 403, 403) }],
+  'POST /reviews/:id/confirm': [{ expect: page(403, 404, 403, 403) }],
   'PUT /api/submissions/:id/draft': [{ body: { rev: 0, answers: {} }, expect: api(404, 403, 403, 403) }],
   'POST /submissions/:id/submit': [{ expect: page(404, 403, 403, 403) }],
+  // no such submission: 404 for every role that may read enrollments (test/features/transfer-downloads.test.ts has the real ones)
+  'GET /submissions/:id/script.pdf': [{ expect: page(404, 404, 404, 404) }],
+  'GET /submissions/:id/workbook.pdf': [{ expect: page(404, 404, 404, 404) }],
   // ownModule is not a cmi5 module: the rep is sent back to it with the reason
   'POST /learn/:enrollmentId/modules/:moduleId/launch': [
     { target: 'ownModule', expect: page(303, 403, 403, 403) },

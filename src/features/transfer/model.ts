@@ -34,6 +34,16 @@ export interface SubmissionDoc {
   versions: SubmissionVersion[];
   submittedAt: Date | null;
   reviewDueAt: Date | null;
+  /** the manager's decisions, in order (see review.ts) */
+  decisions?: { kind: 'approved' | 'returned' | 'edited-approved'; version: number; by: Types.ObjectId; at: Date; comments: Record<string, string>; note: string }[];
+  approvedAt?: Date | null;
+  /** the manager's coaching record: days they met the rep about it and observed calls */
+  coaching?: { metAt?: string; observedAt?: string };
+  /** the rep's on-the-job results (the form's activity log), and the manager's confirmation */
+  results?: Answers | null;
+  resultsLoggedAt?: Date | null;
+  resultsConfirmedAt?: Date | null;
+  resultsConfirmedBy?: Types.ObjectId | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -53,6 +63,13 @@ const submissionSchema = new Schema<SubmissionDoc>(
     versions: { type: Schema.Types.Mixed, default: [] },
     submittedAt: { type: Date, default: null },
     reviewDueAt: { type: Date, default: null },
+    decisions: { type: Schema.Types.Mixed, default: [] },
+    approvedAt: { type: Date, default: null },
+    coaching: { type: Schema.Types.Mixed, default: {} },
+    results: { type: Schema.Types.Mixed, default: null },
+    resultsLoggedAt: { type: Date, default: null },
+    resultsConfirmedAt: { type: Date, default: null },
+    resultsConfirmedBy: { type: Schema.Types.ObjectId, default: null },
   },
   { collection: 'submissions', timestamps: true, minimize: false, versionKey: false },
 );

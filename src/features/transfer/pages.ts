@@ -8,6 +8,7 @@ import { flash } from '../../http/views.js';
 import { actorOf } from '../accounts/service.js';
 import { formatDay } from '../enrollment/presenters.js';
 import { assemble, progressOf, type Answers } from './answers.js';
+import { editsOf } from './diff.js';
 import type { SubmissionDoc } from './model.js';
 
 /** A field as the builder shows it: its input name, current value and kind flags for the template. */
@@ -30,7 +31,7 @@ function presentField(f: FormFile['steps'][number]['fields'][number], value: Ans
 }
 
 /** The answers of one step from a posted form (the builder without JavaScript). */
-function answersFromForm(step: FormFile['steps'][number], body: Record<string, unknown>): Answers {
+export function answersFromForm(step: FormFile['steps'][number], body: Record<string, unknown>): Answers {
   const out: Answers = {};
   for (const f of step.fields) {
     const raw = body[`f_${f.id}`];
@@ -53,10 +54,19 @@ export function transferPageRoutes(c: Container): RouteDef[] {
     const answers = opts.answers ?? submission.answers;
     const progress = progressOf(form, answers);
     const wanted = opts.step ?? (typeof req.query.step === 'string' ? req.query.step : undefined);
-    const index = Math.max(0, wanted === 'preview' ? form.steps.length : form.steps.findIndex((s) => s.id === wanted) >= 0 ? form.steps.findIndex((s) => s.id === wanted) : progress.steps.findIndex((s) => !s.done));
+    // the part asked for, else the first unfinished one, else (all done) the review page
+    const asked = wanted === 'preview' ? form.steps.length : form.steps.findIndex((s) => s.id === wanted);
+    const firstOpen = progress.steps.findIndex((s) => !s.done);
+    const index = asked >= 0 ? asked : firstOpen >= 0 ? firstOpen : form.steps.length;
     const onPreview = index >= form.steps.length;
     const step = onPreview ? null : form.steps[Math.min(index, form.steps.length - 1)]!;
     const editable = submission.status === 'draft' || submission.status === 'returned';
+    const decisions = submission.decisions ?? [];
+    const lastReturn = submission.status === 'returned' ? decisions.filter((d) => d.kind === 'returned').at(-1) : undefined;
+    const versions = submission.versions ?? [];
+    const latest = versions.at(-1);
+    const edits = latest?.kind === 'manager-edit' ? editsOf(form, versions.filter((v) => v.kind === 'rep').at(-1)?.answers ?? {}, latest.answers) : [];
+    const results = submission.results ?? {};
     res.status(opts.status ?? 200).render('transfer/builder', {
       title: form.title,
       pageScript: editable ? 'builder.js' : undefined,
@@ -78,6 +88,14 @@ export function transferPageRoutes(c: Container): RouteDef[] {
         nextStep: form.steps[index + 1]?.id ?? 'preview',
       },
       preview: assemble(form, answers),
+      managerComment: lastReturn && step ? lastReturn.comments[step.id] : undefined,
+      returned: lastReturn ? { note: lastReturn.note, comments: Object.entries(lastReturn.comments).map(([id, text]) => ({ step: form.steps.find((x) => x.id === id)?.title ?? id, text })) } : null,
+      edits,
+      approved: submission.status === 'approved',
+      resultsConfirmed: Boolean(submission.resultsConfirmedAt),
+      resultsLogged: Boolean(submission.resultsLoggedAt),
+      resultFields: form.activityLog.fields.map((f) => ({ ...f, name: `r_${f.id}`, isBoolean: f.type === 'boolean', isNumber: f.type === 'number', value: results[f.id] === undefined ? '' : String(results[f.id]), checked: results[f.id] === true, error: opts.errors?.[f.id] })),
+      periodDays: form.activityLog.periodDays,
       problems: opts.errors ? Object.values(opts.errors) : [],
       ready: progress.done === progress.total,
       repName: view.rep.name,
@@ -136,6 +154,35 @@ export function transferPageRoutes(c: Container): RouteDef[] {
         }
         const go = typeof body.go === 'string' ? body.go : step.id;
         res.redirect(303, builderUrl(enrollmentId, moduleId, go === 'preview' || form.steps.some((s) => s.id === go) ? go : step.id));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/learn/:enrollmentId/modules/:moduleId/results',
+      kind: 'page',
+      access: 'learning.take',
+      handler: async (req, res) => {
+        const enrollmentId = String(req.params.enrollmentId);
+        const moduleId = String(req.params.moduleId);
+        const { form, submission } = await c.transfer.workspace(actorOf(req.user!), enrollmentId, moduleId);
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        const input: Answers = {};
+        for (const f of form.activityLog.fields) {
+          const raw = body[`r_${f.id}`];
+          if (f.type === 'boolean') input[f.id] = raw === 'on' || raw === 'true';
+          else if (f.type === 'number') input[f.id] = raw === undefined || String(raw).trim() === '' ? Number.NaN : Number(raw);
+          else if (raw !== undefined) input[f.id] = String(raw);
+        }
+        try {
+          await c.transfer.logResults(actorOf(req.user!), String(submission._id), input);
+        } catch (err) {
+          if (err instanceof ValidationFailed) return renderBuilder(req, res, { errors: fieldErrors(err), status: 422, step: 'preview' });
+          if (!(err instanceof Conflict)) throw err;
+          flash(req, 'error', err.message);
+          return res.redirect(303, builderUrl(enrollmentId, moduleId, 'preview'));
+        }
+        flash(req, 'success', 'Results logged. Your manager confirms them to complete the module.');
+        res.redirect(303, builderUrl(enrollmentId, moduleId, 'preview'));
       },
     }),
     route({

@@ -9,6 +9,8 @@ import type { CurriculumService } from '../curricula/service.js';
 import type { EnrollmentService, EnrollmentView } from '../enrollment/service.js';
 import { addBusinessDays, answerProblems, cleanAnswers, type Answers } from './answers.js';
 import type { SubmissionDoc, SubmissionModels } from './model.js';
+import { logResults } from './review.js';
+import { TransferListeners } from './events.js';
 
 /** Empty arrays and objects may be left out of stored documents: read them back as empty. */
 function withDefaults(doc: SubmissionDoc): SubmissionDoc {
@@ -35,6 +37,7 @@ export class TransferService {
     private readonly accounts: AccountService,
     private readonly locks: Locker,
     private readonly now: () => Date = () => new Date(),
+    readonly events = new TransferListeners(),
   ) {}
 
   private async formOf(versionId: string, module: ModuleDef): Promise<FormFile> {
@@ -45,8 +48,8 @@ export class TransferService {
     return form;
   }
 
-  private async setFact(enrollmentId: Types.ObjectId | string, moduleId: string, status: SubmissionDoc['status'], at: Date): Promise<void> {
-    await this.enrollments.applyEvent(enrollmentId, (facts) => {
+  private async setFact(enrollmentId: Types.ObjectId | string, moduleId: string, status: SubmissionDoc['status'], at: Date): Promise<EnrollmentView> {
+    return this.enrollments.applyEvent(enrollmentId, (facts) => {
       const have = facts.submissions[moduleId];
       if (have?.status === status) return null;
       facts.submissions[moduleId] = { status, at: at.toISOString() };
@@ -132,6 +135,19 @@ export class TransferService {
     return form;
   }
 
+  /** The rep logs on-the-job results once the manager approved the work; the manager confirms them. */
+  async logResults(actor: Actor, submissionId: string, input: unknown): Promise<void> {
+    const doc = await this.mine(actor, submissionId);
+    const form = await this.formFor(doc);
+    const at = this.now();
+    await logResults(this.m, this.locks, form, doc, input, at);
+    const view = await this.enrollments.view(actor, String(doc.enrollmentId));
+    const manager = doc.managerId ? await this.accounts.findActive(String(doc.managerId)) : undefined;
+    await this.events.tell((l) =>
+      l.resultsLogged({ view, moduleId: doc.moduleId, form: { id: form.id, title: form.title }, submissionId, at: at.toISOString(), results: input as Answers, manager: manager ? { id: manager.id, name: manager.name, email: manager.email } : null }),
+    );
+  }
+
   /** Submits the draft for review: every required field answered, a manager to review it. */
   async submit(actor: Actor, submissionId: string): Promise<SubmissionDoc> {
     const doc = await this.mine(actor, submissionId);
@@ -157,7 +173,11 @@ export class TransferService {
       if (!res.modifiedCount) throw new Conflict('This draft changed while you were submitting it. Check it and submit again.');
       return withDefaults((await this.m.Submission.findById(doc._id).lean<SubmissionDoc>())!);
     });
-    await this.setFact(doc.enrollmentId, doc.moduleId, 'submitted', now);
+    const view = await this.setFact(doc.enrollmentId, doc.moduleId, 'submitted', now);
+    const manager = await this.accounts.findActive(String(managerId));
+    await this.events.tell((l) =>
+      l.submitted({ view, moduleId: doc.moduleId, form: { id: form.id, title: form.title }, submissionId, at: now.toISOString(), version: updated.versions.at(-1)!.n, manager: manager ? { id: manager.id, name: manager.name, email: manager.email } : null }),
+    );
     return updated;
   }
 }
