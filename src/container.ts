@@ -18,8 +18,10 @@ import { liveSessionModels, type LiveSessionModels } from './features/sessions/m
 import { LiveSessionService } from './features/sessions/service.js';
 import { submissionModels, type SubmissionModels } from './features/transfer/model.js';
 import { TransferService } from './features/transfer/service.js';
-import { pdfPool } from './features/transfer/pdf-pool.js';
+import { pdfPool, renderPdf } from './features/transfer/pdf-pool.js';
 import { ReviewService } from './features/transfer/review.js';
+import { ApprovedDocuments } from './features/transfer/archive.js';
+import { documentInput } from './features/transfer/document-input.js';
 import { TransferMailer } from './features/transfer/notify.js';
 import { assessmentModels, type AssessmentModels } from './features/assessments/model.js';
 import { AssessmentService } from './features/assessments/service.js';
@@ -57,6 +59,8 @@ export interface Container {
   transfer: TransferService;
   /** transfer activities: the manager's reviews, coaching record and confirmed results */
   reviews: ReviewService;
+  /** the PDFs of approved versions, kept with their submissions */
+  approvedDocuments: ApprovedDocuments;
   assessmentAnalytics: AssessmentAnalytics;
   lrsCredentials: LrsCredentialService;
   statements: StatementsService;
@@ -102,7 +106,11 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   const sessions = new LiveSessionService(models, enrollments, locks);
   sessions.listen(recorder);
   const transfer = new TransferService(models, curricula, enrollments, accounts, locks);
-  const reviews = new ReviewService(models, curricula, enrollments, locks);
+  const approvedDocuments = new ApprovedDocuments(mongo);
+  const reviews = new ReviewService(models, curricula, enrollments, locks, undefined, undefined, async (doc, rep) => {
+    const input = await documentInput({ curricula, users: models.User, publicUrl: config.publicUrl }, doc, rep, undefined);
+    return approvedDocuments.keep(String(doc._id), input.version, await renderPdf('script', input));
+  });
   transfer.events.listen(recorder);
   reviews.events.listen(recorder);
 
@@ -143,6 +151,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     email,
     transfer,
     reviews,
+    approvedDocuments,
     async readiness() {
       const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);
       const mongoState = m.status === 'fulfilled' ? 'ok' : (m.reason as Error).message;

@@ -4,6 +4,7 @@ import type { CurriculumDef, ModuleDef, ProgressFacts, Roadmap } from '../engine
 import type { Logger } from '../infra/logger.js';
 import * as catalogue from './catalogue.js';
 import type { StatementsService } from './lrs/statements.js';
+import type { AttachmentPart } from './lrs/multipart.js';
 import type { SessionChange, SessionListener } from '../features/sessions/service.js';
 import type { TransferEvent, TransferListener } from '../features/transfer/events.js';
 
@@ -50,10 +51,10 @@ export class LearningRecorder implements SessionListener, TransferListener {
   }
 
   /** Stores the statements; a failure is logged, never thrown at the rep whose progress is saved. */
-  private async save(statements: Statement[]): Promise<void> {
+  private async save(statements: Statement[], parts: AttachmentPart[] = []): Promise<void> {
     if (!statements.length) return;
     try {
-      await this.statements.save(statements, this.authority());
+      await this.statements.save(statements, this.authority(), undefined, parts);
     } catch (err) {
       this.log.error({ err, ids: statements.map((s) => s.id) }, 'could not record xAPI statements');
     }
@@ -220,7 +221,19 @@ export class LearningRecorder implements SessionListener, TransferListener {
   async reviewed(e: Parameters<TransferListener['reviewed']>[0]): Promise<void> {
     const input = { ...this.transferInput(e), manager: e.manager, submittedStatementId: eventId(`${this.submittedKey(e, e.submittedVersion)}|0`), comment: e.comment };
     const env = this.env(`${String(e.view.enrollment._id)}|submission|${e.submissionId}|v${e.version}|${e.decision}`);
-    await this.save([e.decision === 'approved' ? catalogue.approved(env, { ...input, adjusted: e.adjusted }) : catalogue.returned(env, input)]);
+    const statement = e.decision === 'approved' ? catalogue.approved(env, { ...input, adjusted: e.adjusted }) : catalogue.returned(env, input);
+    if (!e.pdf) return this.save([statement]);
+    // the approved script travels with the statement (multipart/mixed, by its SHA-256)
+    statement.attachments = [
+      {
+        usageType: 'http://id.tincanapi.com/attachment/supporting_media',
+        display: { 'en-US': `${e.form.title} (approved version ${e.version})` },
+        contentType: 'application/pdf',
+        length: e.pdf.content.length,
+        sha2: e.pdf.sha2,
+      },
+    ];
+    await this.save([statement], [{ sha2: e.pdf.sha2, contentType: 'application/pdf', content: e.pdf.content }]);
   }
 
   async resultsLogged(e: Parameters<TransferListener['resultsLogged']>[0]): Promise<void> {

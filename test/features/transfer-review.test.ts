@@ -170,5 +170,17 @@ describe('the review workflow', () => {
     expect(ext(approve!.context.extensions, 'adjusted')).toBe(true);
     expect(ext(logged!.result.extensions, 'calls')).toBe(52);
     expect(ext(logged!.result.extensions, 'appointments')).toBe(6);
+    // the approved version's PDF is kept with the submission and travels with the approved statement
+    expect(approve!.attachments).toEqual([expect.objectContaining({ contentType: 'application/pdf', sha2: expect.stringMatching(/^[0-9a-f]{64}$/) })]);
+    const [part] = await ctx.container.statements.attachmentsFor([approve!]);
+    expect(part!.content.subarray(0, 5).toString()).toBe('%PDF-');
+    const id = String((await doc())._id);
+    const download = await manager.agent.get(`/submissions/${id}/script.pdf`).buffer(true).parse((r, cb) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => cb(null, Buffer.concat(chunks)));
+    });
+    expect(download.status).toBe(200);
+    expect((download.body as Buffer).equals(part!.content)).toBe(true); // the kept file, byte for byte
   });
 });

@@ -14,7 +14,7 @@ import { NotFound } from '../../errors.js';
 import { route, type RouteDef } from '../../http/route.js';
 import type { UserDoc } from '../accounts/model.js';
 import { actorOf } from '../accounts/service.js';
-import type { DocumentInput } from './documents.js';
+import { documentInput } from './document-input.js';
 import type { SubmissionDoc } from './model.js';
 import { renderPdf, type PdfKind } from './pdf-pool.js';
 
@@ -47,46 +47,13 @@ async function visibleSubmission(c: Container, actor: Actor, submissionId: strin
   return { doc: { ...doc, answers: doc.answers ?? {}, versions: doc.versions ?? [] }, rep };
 }
 
-/** Which version: ?version=N (a submitted one), else the latest submitted version, else the draft. */
-function pickVersion(doc: SubmissionDoc, asked: unknown): Pick<DocumentInput, 'answers' | 'version' | 'submittedAt' | 'status'> {
-  const versions = [...doc.versions].sort((a, b) => a.n - b.n);
-  const latest = versions.at(-1);
-  if (asked !== undefined && asked !== '') {
-    const n = typeof asked === 'string' && /^\d{1,6}$/.test(asked) ? Number(asked) : NaN;
-    const v = versions.find((x) => x.n === n);
-    if (!v) {
-      const have = versions.length ? `it has version${versions.length > 1 ? 's' : ''} ${versions.map((x) => x.n).join(', ')}` : 'it has not been submitted yet';
-      throw new NotFound(`This submission has no version ${String(asked).slice(0, 20)}: ${have}.`);
-    }
-    return { answers: v.answers ?? {}, version: v.n, submittedAt: new Date(v.at), status: doc.status === 'approved' && v === latest ? 'approved' : 'submitted' };
-  }
-  if (latest) return { answers: latest.answers ?? {}, version: latest.n, submittedAt: new Date(latest.at), status: doc.status === 'approved' ? 'approved' : 'submitted' };
-  return { answers: doc.answers, version: versions.length + 1, submittedAt: new Date(doc.savedAt), status: 'draft' };
-}
-
-async function documentInput(c: Container, doc: SubmissionDoc, rep: UserDoc, asked: unknown): Promise<DocumentInput> {
-  const version = await c.curricula.version(doc.versionId);
-  const form = version.content.forms[doc.formId];
-  if (!form) throw new NotFound(`The form '${doc.formId}' is missing from this curriculum version.`);
-  const { definition } = version.content;
-  const managerId = doc.managerId ?? rep.managerId;
-  const manager = managerId ? await c.models.User.findById(managerId).lean<UserDoc>() : null;
-  return {
-    form,
-    ...pickVersion(doc, asked),
-    rep: { name: rep.name, email: rep.email },
-    manager: manager ? { name: manager.name } : null,
-    curriculum: { title: definition.title },
-    module: { title: definition.modules.find((m) => m.id === doc.moduleId)?.title ?? doc.moduleId },
-    reviewUrl: `${c.config.publicUrl}/reviews/${String(doc._id)}`,
-  };
-}
-
 export function transferDocumentRoutes(c: Container): RouteDef[] {
   const download = (kind: PdfKind): RouteDef['handler'] => async (req, res) => {
     const { doc, rep } = await visibleSubmission(c, actorOf(req.user!), String(req.params.id), kind);
-    const input = await documentInput(c, doc, rep, req.query.version);
-    const pdf = await renderPdf(kind, input);
+    const input = await documentInput({ curricula: c.curricula, users: c.models.User, publicUrl: c.config.publicUrl }, doc, rep, req.query.version);
+    // the approved version: the PDF kept when it was approved, byte for byte
+    const kept = kind === 'script' && input.status === 'approved' ? await c.approvedDocuments.get(String(doc._id), input.version) : null;
+    const pdf = kept ?? (await renderPdf(kind, input));
     const name = `${slug(doc.formId)}${kind === 'workbook' ? '-workbook' : ''}-${slug(rep.name)}-v${input.version}.pdf`;
     res
       .status(200)

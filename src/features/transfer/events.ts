@@ -18,7 +18,8 @@ export interface Person {
 
 export interface TransferListener {
   submitted(e: TransferEvent & { version: number; manager: Person | null }): Promise<void>;
-  reviewed(e: TransferEvent & { decision: 'approved' | 'returned'; version: number; submittedVersion: number; manager: Person; comment: string; adjusted: boolean }): Promise<void>;
+  /** `pdf`: the approved version's PDF as kept with the submission */
+  reviewed(e: TransferEvent & { decision: 'approved' | 'returned'; version: number; submittedVersion: number; manager: Person; comment: string; adjusted: boolean; pdf?: { content: Buffer; sha2: string } }): Promise<void>;
   resultsLogged(e: TransferEvent & { results: Answers; manager: Person | null }): Promise<void>;
 }
 

@@ -81,6 +81,8 @@ export class ReviewService {
     private readonly locks: Locker,
     private readonly now: () => Date = () => new Date(),
     readonly events = new TransferListeners(),
+    /** draws and keeps the approved version's PDF (the container wires the PDF pool and the archive) */
+    private readonly approvedPdf?: (doc: SubmissionDoc, rep: UserDoc) => Promise<{ content: Buffer; sha2: string }>,
   ) {}
 
   private async load(actor: Actor, submissionId: string): Promise<ReviewItem> {
@@ -135,6 +137,13 @@ export class ReviewService {
 
   private async told(actor: Actor, item: ReviewItem, view: EnrollmentView, decision: 'approved' | 'returned', at: Date, version: number, comment: string, adjusted: boolean): Promise<void> {
     const manager = await this.m.User.findById(actor.id).lean<UserDoc>();
+    // the approved version as a PDF, kept with the submission and attached to the statement; a
+    // failure to draw it does not undo the approval (the PDF can still be downloaded, drawn anew)
+    let pdf: { content: Buffer; sha2: string } | undefined;
+    if (decision === 'approved' && this.approvedPdf) {
+      const fresh = await this.m.Submission.findById(item.submission._id).lean<SubmissionDoc>();
+      pdf = fresh ? await this.approvedPdf({ ...fresh, versions: fresh.versions ?? [], answers: fresh.answers ?? {} }, item.rep).catch(() => undefined) : undefined;
+    }
     const submitted = item.submission.versions.filter((v) => v.kind === 'rep').at(-1)?.n ?? version;
     await this.events.tell((l) =>
       l.reviewed({
@@ -149,6 +158,7 @@ export class ReviewService {
         manager: { id: actor.id, name: manager?.name ?? 'Manager', email: manager?.email },
         comment,
         adjusted,
+        ...(pdf ? { pdf } : {}),
       }),
     );
   }
