@@ -25,6 +25,7 @@ import { emailAdminRoutes } from '../features/email/pages.js';
 import { transferPageRoutes } from '../features/transfer/pages.js';
 import { transferDocumentRoutes } from '../features/transfer/document-routes.js';
 import { reviewPageRoutes } from '../features/transfer/review-pages.js';
+import { transferReportRoutes } from '../features/transfer/report-pages.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -50,6 +51,7 @@ export function allRoutes(c: Container): RouteDef[] {
     ...transferPageRoutes(c),
     ...transferDocumentRoutes(c),
     ...reviewPageRoutes(c),
+    ...transferReportRoutes(c),
     ...lrsAdminRoutes(c),
     ...emailAdminRoutes(c),
   ];

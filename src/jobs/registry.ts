@@ -5,6 +5,10 @@ import type { Connection } from 'mongoose';
 import type { AssessmentService } from '../features/assessments/service.js';
 import type { StatementForwarder } from '../xapi/forward/outbox.js';
 import { EmailRefused, type MailService } from '../features/email/service.js';
+import { accountModels } from '../features/accounts/model.js';
+import { curriculumModels } from '../features/curricula/model.js';
+import { submissionModels } from '../features/transfer/model.js';
+import { remindOverdueReviews } from '../features/transfer/reminders.js';
 
 /**
  * Every background job: its name, the shape of its payload (ids only; handlers re-read state)
@@ -25,7 +29,7 @@ export interface JobDefinition<S extends z.ZodType> {
   every?: number;
 }
 
-export const JOB_NAMES = ['attempts.expire', 'xapi.forward', 'email.send'] as const;
+export const JOB_NAMES = ['attempts.expire', 'xapi.forward', 'email.send', 'reviews.remindOverdue'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export const JOBS: { [K in JobName]: JobDefinition<z.ZodType> } = {
@@ -60,6 +64,18 @@ export const JOBS: { [K in JobName]: JobDefinition<z.ZodType> } = {
         if (err instanceof EmailRefused) throw new UnrecoverableError(err.message);
         throw err;
       }
+    },
+  },
+  // Reminds managers of reviews past their due date (the form's dueBusinessDays): each hour it
+  // queues a `review-overdue` email per overdue submission; the dedupe key names the day, so a
+  // manager hears of one submission at most once a day, until they decide on it.
+  'reviews.remindOverdue': {
+    payload: z.object({}).strict(),
+    every: 3_600_000,
+    async handle({ mongo, email, log }) {
+      const result = await remindOverdueReviews({ ...submissionModels(mongo), ...accountModels(mongo), ...curriculumModels(mongo) }, email, log);
+      if (result.queued || result.skipped) log.info(result, 'reminded managers of overdue reviews');
+      return result;
     },
   },
 };

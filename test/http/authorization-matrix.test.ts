@@ -203,6 +203,9 @@ const MATRIX: Record<string, Case[]> = {
   'GET /assessments/:curriculumId/:moduleId': [{ target: 'analyticsModule', expect: page(403, 403, 200, 200) }],
   'GET /assessments/:curriculumId/:moduleId/items.csv': [{ target: 'analyticsModule', expect: page(403, 403, 200, 200) }],
   'GET /assessments/:curriculumId/:moduleId/attempts.csv': [{ target: 'analyticsModule', expect: page(403, 403, 200, 200) }],
+  'GET /reports/transfer': [{ expect: page(403, 403, 200, 200) }],
+  'GET /reports/transfer/managers.csv': [{ expect: page(403, 403, 200, 200) }],
+  'GET /reports/transfer/reps.csv': [{ expect: page(403, 403, 200, 200) }],
 };
 
 const EMAILS: Record<Exclude<Who, 'anonymous'>, string> = {

@@ -3,6 +3,8 @@ import type { ProgressFacts } from '../../engine/curriculum.js';
 import type { AccountService } from '../accounts/service.js';
 import type { EnrollmentService } from '../enrollment/service.js';
 import type { LiveSessionService } from '../sessions/service.js';
+import type { SubmissionModels } from '../transfer/model.js';
+import { DEMO_SCRIPT_MODULE, seedDemoSubmissions, type DemoSubmissionRep } from './submissions.js';
 
 export const DEMO_CURRICULUM = 'new-rep-onboarding';
 
@@ -102,14 +104,16 @@ const DEMO_REPS: DemoRep[] = [
 
 /**
  * Enrolls the demo reps on the sample curriculum with some history, on an empty demo database.
- * Their facts go through the same event path as real progress.
+ * Their facts go through the same event path as real progress; the transfer facts get the
+ * submission documents they describe (when `submissions` is given).
  */
 export async function seedDemoLearning(
-  deps: { accounts: AccountService; enrollments: EnrollmentService; sessions: LiveSessionService },
+  deps: { accounts: AccountService; enrollments: EnrollmentService; sessions: LiveSessionService; submissions?: SubmissionModels },
   today: string,
 ): Promise<number> {
   let count = 0;
   const enrolledIds = new Map<string, string>();
+  const transfer: DemoSubmissionRep[] = [];
   for (const r of DEMO_REPS) {
     const user = await deps.accounts.findByEmail(r.email);
     if (!user) continue;
@@ -119,8 +123,11 @@ export async function seedDemoLearning(
     const history = r.facts(startDate);
     await deps.enrollments.applyEvent(enrollment._id, (facts) => ({ ...facts, ...history }));
     enrolledIds.set(r.email, String(enrollment._id));
+    const submission = history.submissions?.[DEMO_SCRIPT_MODULE];
+    if (submission) transfer.push({ enrollment, repId: user.id, managerId: user.managerId, submission, resultsLogged: history.resultsLogged?.[DEMO_SCRIPT_MODULE] });
     count++;
   }
+  if (deps.submissions) await seedDemoSubmissions(deps.submissions, transfer);
   await seedDemoSessions(deps, today, enrolledIds);
   return count;
 }

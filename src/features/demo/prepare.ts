@@ -19,6 +19,7 @@ import { EnrollmentService } from '../enrollment/service.js';
 import { seedDemoLearning } from './learning.js';
 import { liveSessionModels } from '../sessions/model.js';
 import { LiveSessionService } from '../sessions/service.js';
+import { submissionModels } from '../transfer/model.js';
 import { LrsCredentialService, lrsCredentialModels } from '../../xapi/lrs/credentials.js';
 
 /**
@@ -27,7 +28,7 @@ import { LrsCredentialService, lrsCredentialModels } from '../../xapi/lrs/creden
  * at different points of the sample curriculum. Runs alone, so an in-process lock is enough.
  */
 export async function prepareLocalRun(conn: Connection, config: Config, log: Logger): Promise<{ seededUsers: boolean; lines: string[] }> {
-  const models = { ...accountModels(conn), ...curriculumModels(conn), ...enrollmentModels(conn), ...liveSessionModels(conn) };
+  const models = { ...accountModels(conn), ...curriculumModels(conn), ...enrollmentModels(conn), ...liveSessionModels(conn), ...submissionModels(conn) };
   await Promise.all(Object.values(models).map((m) => m.init()));
   const accounts = new AccountService(models);
   const curricula = new CurriculumService(models, new Cmi5Store(conn));
@@ -62,7 +63,7 @@ export async function prepareLocalRun(conn: Connection, config: Config, log: Log
   }
 
   if (seededUsers) {
-    const enrolled = await seedDemoLearning({ accounts, enrollments, sessions }, dayIn('UTC', new Date())).catch((err: Error) => {
+    const enrolled = await seedDemoLearning({ accounts, enrollments, sessions, submissions: models }, dayIn('UTC', new Date())).catch((err: Error) => {
       log.warn(`demo enrollments skipped: ${err.message}`);
       return 0;
     });

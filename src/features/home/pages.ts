@@ -3,6 +3,27 @@ import { route, type RouteDef } from '../../http/route.js';
 import { actorOf } from '../accounts/service.js';
 import { presentRoadmap } from '../enrollment/presenters.js';
 import { systemStatus } from '../system/api.js';
+import type { ReviewItem } from '../transfer/review.js';
+
+const DAY = 86_400_000;
+/** how many of the oldest waiting reviews the manager's home lists */
+const OLDEST = 3;
+
+/** The manager's home card: reviews waiting (oldest first) and results to confirm. */
+function pendingReviews(queue: { waiting: ReviewItem[]; results: ReviewItem[] }, now: Date) {
+  return {
+    waiting: queue.waiting.length,
+    oldest: queue.waiting.slice(0, OLDEST).map(({ submission: s, rep, moduleTitle }) => ({
+      id: String(s._id),
+      repName: rep.name,
+      moduleTitle,
+      ageDays: s.submittedAt ? Math.floor((now.getTime() - s.submittedAt.getTime()) / DAY) : 0,
+      overdue: s.reviewDueAt !== null && s.reviewDueAt.getTime() < now.getTime(),
+    })),
+    more: Math.max(0, queue.waiting.length - OLDEST),
+    results: queue.results.length,
+  };
+}
 
 /** The signed-in home page: one per role. */
 export function homePageRoutes(c: Container): RouteDef[] {
@@ -21,9 +42,9 @@ export function homePageRoutes(c: Container): RouteDef[] {
             return res.render('home/rep', { title: 'Home', manager, roadmaps: views.map(presentRoadmap) });
           }
           case 'manager': {
-            const [team, views] = await Promise.all([c.accounts.team(actor), c.enrollments.list(actor)]);
+            const [team, views, queue] = await Promise.all([c.accounts.team(actor), c.enrollments.list(actor), c.reviews.queue(actor)]);
             const progress = new Map(views.map((v) => [v.rep.id, presentRoadmap(v)]));
-            return res.render('home/manager', { title: 'Home', team: team.map((u) => ({ ...u, roadmap: progress.get(u.id) })) });
+            return res.render('home/manager', { title: 'Home', team: team.map((u) => ({ ...u, roadmap: progress.get(u.id) })), reviews: pendingReviews(queue, new Date()) });
           }
           case 'trainer': {
             const [counts, curricula, views] = await Promise.all([c.accounts.countByRole(), c.curricula.list(actor), c.enrollments.list(actor)]);

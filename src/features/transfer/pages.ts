@@ -47,7 +47,7 @@ export function answersFromForm(step: FormFile['steps'][number], body: Record<st
 export function transferPageRoutes(c: Container): RouteDef[] {
   const builderUrl = (enrollmentId: string, moduleId: string, step?: string) => `/learn/${enrollmentId}/modules/${moduleId}/build${step ? `?step=${encodeURIComponent(step)}` : ''}`;
 
-  async function renderBuilder(req: Request, res: Parameters<RouteDef['handler']>[1], opts: { errors?: Record<string, string>; status?: number; answers?: Answers; step?: string } = {}) {
+  async function renderBuilder(req: Request, res: Parameters<RouteDef['handler']>[1], opts: { errors?: Record<string, string>; status?: number; answers?: Answers; step?: string; results?: Record<string, unknown> } = {}) {
     const enrollmentId = String(req.params.enrollmentId);
     const moduleId = String(req.params.moduleId);
     const { view, module, form, submission } = await c.transfer.workspace(actorOf(req.user!), enrollmentId, moduleId);
@@ -66,7 +66,8 @@ export function transferPageRoutes(c: Container): RouteDef[] {
     const versions = submission.versions ?? [];
     const latest = versions.at(-1);
     const edits = latest?.kind === 'manager-edit' ? editsOf(form, versions.filter((v) => v.kind === 'rep').at(-1)?.answers ?? {}, latest.answers) : [];
-    const results = submission.results ?? {};
+    // what the rep just typed when it was refused, else what is stored
+    const results = opts.results ?? submission.results ?? {};
     res.status(opts.status ?? 200).render('transfer/builder', {
       title: form.title,
       pageScript: editable ? 'builder.js' : undefined,
@@ -94,7 +95,7 @@ export function transferPageRoutes(c: Container): RouteDef[] {
       approved: submission.status === 'approved',
       resultsConfirmed: Boolean(submission.resultsConfirmedAt),
       resultsLogged: Boolean(submission.resultsLoggedAt),
-      resultFields: form.activityLog.fields.map((f) => ({ ...f, name: `r_${f.id}`, isBoolean: f.type === 'boolean', isNumber: f.type === 'number', value: results[f.id] === undefined ? '' : String(results[f.id]), checked: results[f.id] === true, error: opts.errors?.[f.id] })),
+      resultFields: form.activityLog.fields.map((f) => ({ ...f, name: `r_${f.id}`, isBoolean: f.type === 'boolean', isNumber: f.type === 'number', value: results[f.id] === undefined || Number.isNaN(results[f.id]) ? '' : String(results[f.id]), checked: results[f.id] === true, error: opts.errors?.[f.id] })),
       periodDays: form.activityLog.periodDays,
       problems: opts.errors ? Object.values(opts.errors) : [],
       ready: progress.done === progress.total,
@@ -176,7 +177,7 @@ export function transferPageRoutes(c: Container): RouteDef[] {
         try {
           await c.transfer.logResults(actorOf(req.user!), String(submission._id), input);
         } catch (err) {
-          if (err instanceof ValidationFailed) return renderBuilder(req, res, { errors: fieldErrors(err), status: 422, step: 'preview' });
+          if (err instanceof ValidationFailed) return renderBuilder(req, res, { errors: fieldErrors(err), status: 422, step: 'preview', results: input });
           if (!(err instanceof Conflict)) throw err;
           flash(req, 'error', err.message);
           return res.redirect(303, builderUrl(enrollmentId, moduleId, 'preview'));
