@@ -21,6 +21,7 @@ import { TransferService } from './features/transfer/service.js';
 import { pdfPool, renderPdf } from './features/transfer/pdf-pool.js';
 import { ReviewService } from './features/transfer/review.js';
 import { ApprovedDocuments } from './features/transfer/archive.js';
+import { ReviewDelegates } from './features/transfer/delegates.js';
 import { documentInput } from './features/transfer/document-input.js';
 import { TransferMailer } from './features/transfer/notify.js';
 import { assessmentModels, type AssessmentModels } from './features/assessments/model.js';
@@ -61,6 +62,8 @@ export interface Container {
   reviews: ReviewService;
   /** the PDFs of approved versions, kept with their submissions */
   approvedDocuments: ApprovedDocuments;
+  /** who reviews for a manager who is away (set by admins) */
+  reviewDelegates: ReviewDelegates;
   assessmentAnalytics: AssessmentAnalytics;
   lrsCredentials: LrsCredentialService;
   statements: StatementsService;
@@ -107,10 +110,20 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   sessions.listen(recorder);
   const transfer = new TransferService(models, curricula, enrollments, accounts, locks);
   const approvedDocuments = new ApprovedDocuments(mongo);
-  const reviews = new ReviewService(models, curricula, enrollments, locks, undefined, undefined, async (doc, rep) => {
-    const input = await documentInput({ curricula, users: models.User, publicUrl: config.publicUrl }, doc, rep, undefined);
-    return approvedDocuments.keep(String(doc._id), input.version, await renderPdf('script', input));
-  });
+  const reviewDelegates = new ReviewDelegates(mongo, models);
+  const reviews = new ReviewService(
+    models,
+    curricula,
+    enrollments,
+    locks,
+    undefined,
+    undefined,
+    async (doc, rep) => {
+      const input = await documentInput({ curricula, users: models.User, publicUrl: config.publicUrl }, doc, rep, undefined);
+      return approvedDocuments.keep(String(doc._id), input.version, await renderPdf('script', input));
+    },
+    reviewDelegates,
+  );
   transfer.events.listen(recorder);
   reviews.events.listen(recorder);
 
@@ -152,6 +165,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     transfer,
     reviews,
     approvedDocuments,
+    reviewDelegates,
     async readiness() {
       const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);
       const mongoState = m.status === 'fulfilled' ? 'ok' : (m.reason as Error).message;

@@ -130,6 +130,8 @@ const MATRIX: Record<string, Case[]> = {
     { target: 'otherModule', expect: page(404, 403, 403, 403) },
   ],
   // reviews: the rep's manager only (an unknown submission is 404 for them)
+  'GET /admin/review-delegates': [{ expect: page(403, 403, 403, 200) }],
+  'POST /admin/review-delegates': [{ body: { managerId: 'nope' }, expect: page(403, 403, 403, 404) }],
   'GET /reviews': [{ expect: page(403, 200, 403, 403) }],
   'GET /reviews/:id': [{ expect: page(403, 404, 403, 403) }],
   'POST /reviews/:id/decision': [{ body: { action: 'approve' }, expect: page(403, 404, 403, 403) }],

@@ -79,6 +79,43 @@ export function reviewPageRoutes(c: Container): RouteDef[] {
   return [
     route({
       method: 'get',
+      path: '/admin/review-delegates',
+      kind: 'page',
+      access: 'users.manage',
+      handler: async (req, res) => {
+        const rows = await c.reviewDelegates.list(actorOf(req.user!));
+        res.render('transfer/delegates', {
+          title: 'Review delegates',
+          rows: rows.map((r) => ({
+            id: String(r.manager._id),
+            name: r.manager.name,
+            delegateName: r.delegate?.name,
+            options: rows.filter((o) => o.manager._id !== r.manager._id).map((o) => ({ id: String(o.manager._id), name: o.manager.name, selected: r.delegate !== null && String(r.delegate._id) === String(o.manager._id) })),
+          })),
+        });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/admin/review-delegates',
+      kind: 'page',
+      access: 'users.manage',
+      handler: async (req, res) => {
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        const delegateId = typeof body.delegateId === 'string' && body.delegateId ? body.delegateId : null;
+        try {
+          await c.reviewDelegates.set(actorOf(req.user!), String(body.managerId ?? ''), delegateId);
+        } catch (err) {
+          if (!(err instanceof ValidationFailed)) throw err;
+          flash(req, 'error', err.problems.map((p) => p.message).join('; '));
+          return res.redirect(303, '/admin/review-delegates');
+        }
+        flash(req, 'success', delegateId ? 'Delegate saved: they now see those reviews in their queue.' : 'Delegate removed.');
+        res.redirect(303, '/admin/review-delegates');
+      },
+    }),
+    route({
+      method: 'get',
       path: '/reviews',
       kind: 'page',
       access: 'reviews.manage',

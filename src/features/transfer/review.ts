@@ -7,6 +7,7 @@ import type { AccountModels, UserDoc } from '../accounts/model.js';
 import type { CurriculumService } from '../curricula/service.js';
 import type { EnrollmentService, EnrollmentView } from '../enrollment/service.js';
 import { TransferListeners } from './events.js';
+import type { ReviewDelegates } from './delegates.js';
 import { answerProblems, cleanAnswers, type Answers } from './answers.js';
 import type { SubmissionDoc, SubmissionModels } from './model.js';
 
@@ -83,6 +84,7 @@ export class ReviewService {
     readonly events = new TransferListeners(),
     /** draws and keeps the approved version's PDF (the container wires the PDF pool and the archive) */
     private readonly approvedPdf?: (doc: SubmissionDoc, rep: UserDoc) => Promise<{ content: Buffer; sha2: string }>,
+    private readonly delegates?: ReviewDelegates,
   ) {}
 
   private async load(actor: Actor, submissionId: string): Promise<ReviewItem> {
@@ -90,8 +92,10 @@ export class ReviewService {
     if (!doc) throw new NotFound('No such submission.');
     const rep = await this.m.User.findById(doc.repId).lean<UserDoc>();
     if (!rep) throw new NotFound('No such submission.');
-    // only the rep's manager reviews (out of scope: as if it did not exist)
-    requireAccess(actor, 'reviews.manage', { userId: String(rep._id), managerId: rep.managerId ? String(rep.managerId) : null });
+    // only the rep's manager reviews, or the manager an admin set to review for them (else: as if it did not exist)
+    const managerId = rep.managerId ? String(rep.managerId) : null;
+    const delegate = managerId && this.delegates ? await this.delegates.delegateOf(managerId) : null;
+    requireAccess(actor, 'reviews.manage', { userId: String(rep._id), managerId: delegate === actor.id ? actor.id : managerId });
     const version = await this.curricula.version(doc.versionId);
     const form = version.content.forms[doc.formId];
     if (!form) throw new NotFound(`The form '${doc.formId}' is missing from this curriculum version.`);
@@ -108,7 +112,8 @@ export class ReviewService {
   /** The manager's queue: submissions waiting for them, oldest first, with results to confirm after. */
   async queue(actor: Actor): Promise<{ waiting: ReviewItem[]; results: ReviewItem[] }> {
     requireAccess(actor, 'reviews.manage');
-    const docs = await this.m.Submission.find({ managerId: new Types.ObjectId(actor.id), status: { $in: ['submitted', 'approved'] } }).lean<SubmissionDoc[]>();
+    const managers = this.delegates ? await this.delegates.reviewsFor(actor.id) : [actor.id];
+    const docs = await this.m.Submission.find({ managerId: { $in: managers.map((id) => new Types.ObjectId(id)) }, status: { $in: ['submitted', 'approved'] } }).lean<SubmissionDoc[]>();
     const items: ReviewItem[] = [];
     for (const d of docs) items.push(await this.load(actor, String(d._id)).catch(() => null as never));
     const present = items.filter(Boolean);
