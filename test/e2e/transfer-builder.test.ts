@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCurriculum } from '../../src/content/validate.js';
 import type { SubmissionDoc } from '../../src/features/transfer/model.js';
 import { browserRig, signInPage, SHOTS, type BrowserRig } from '../support/browser.js';
-import { fixtureFiles } from '../support/curriculum-fixture.js';
+import { fixtureFiles, unlockTransfer } from '../support/curriculum-fixture.js';
 
 /**
  * The guided builder in a real browser: an example one click away, autosave, the live preview, and
@@ -39,7 +39,7 @@ beforeAll(async () => {
   await rig.ctx.container.curricula.publish('cli', content!);
   const { enrollment } = await rig.ctx.container.enrollments.enroll('system', { userId: rig.people.rep1.id, curriculumId: 'demo', startDate: '2026-01-05' });
   enrollmentId = String(enrollment._id);
-  await rig.ctx.container.enrollments.applyEvent(enrollmentId, (facts) => ({ ...facts, completed: { intro: new Date().toISOString() }, scores: { check: { best: 100, at: new Date().toISOString() } } }));
+  await unlockTransfer(rig.ctx.container.enrollments, enrollmentId);
 });
 afterAll(() => rig?.close());
 

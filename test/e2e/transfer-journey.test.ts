@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCurriculum } from '../../src/content/validate.js';
 import { browserRig, signInPage, SHOTS, type BrowserRig } from '../support/browser.js';
-import { fixtureFiles } from '../support/curriculum-fixture.js';
+import { fixtureFiles, unlockTransfer } from '../support/curriculum-fixture.js';
 import { readFileSync } from 'node:fs';
 import { readPdf } from '../support/pdf-text.js';
 
@@ -71,7 +71,7 @@ beforeAll(async () => {
   await rig.ctx.container.curricula.publish('cli', content!);
   const { enrollment } = await rig.ctx.container.enrollments.enroll('system', { userId: rig.people.rep1.id, curriculumId: 'demo', startDate: '2026-01-05' });
   enrollmentId = String(enrollment._id);
-  await rig.ctx.container.enrollments.applyEvent(enrollmentId, (facts) => ({ ...facts, completed: { intro: new Date().toISOString() }, scores: { check: { best: 100, at: new Date().toISOString() } } }));
+  await unlockTransfer(rig.ctx.container.enrollments, enrollmentId);
 });
 afterAll(() => rig?.close());
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCurriculum } from '../../src/content/validate.js';
 import type { SubmissionDoc } from '../../src/features/transfer/model.js';
 import { createTestContext, seedPeople, signIn, type DemoPeople, type TestContext } from '../support/context.js';
-import { fixtureFiles } from '../support/curriculum-fixture.js';
+import { fixtureFiles, unlockTransfer } from '../support/curriculum-fixture.js';
 
 /** An admin lets another manager review for one who is away; removing the delegate ends it. */
 let ctx: TestContext;
@@ -15,7 +15,7 @@ beforeAll(async () => {
   const form = 'id: script\ntitle: Call script\nsteps:\n  - id: opening\n    title: Opening\n    fields:\n      - id: opening\n        label: Your opening\n        type: longText\n        required: true\n';
   await ctx.container.curricula.publish('cli', validateCurriculum('demo', fixtureFiles({ 'demo/forms/script.yaml': form })).content!);
   const { enrollment } = await ctx.container.enrollments.enroll('system', { userId: people.rep2.id, curriculumId: 'demo', startDate: '2026-01-05' });
-  await ctx.container.enrollments.applyEvent(enrollment._id, (facts) => ({ ...facts, completed: { intro: new Date().toISOString() }, scores: { check: { best: 100, at: new Date().toISOString() } } }));
+  await unlockTransfer(ctx.container.enrollments, String(enrollment._id));
   const rep = { id: people.rep2.id, role: 'rep' as const };
   const { submission } = await ctx.container.transfer.workspace(rep, String(enrollment._id), 'script');
   await ctx.container.transfer.saveDraft(rep, String(submission._id), { rev: 0, answers: { opening: 'Hi, this is Riley.' } });

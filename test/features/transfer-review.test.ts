@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCurriculum } from '../../src/content/validate.js';
 import type { SubmissionDoc } from '../../src/features/transfer/model.js';
 import { createTestContext, seedPeople, signIn, type DemoPeople, type SignedIn, type TestContext } from '../support/context.js';
-import { fixtureFiles } from '../support/curriculum-fixture.js';
+import { fixtureFiles, unlockTransfer } from '../support/curriculum-fixture.js';
 
 /** The review workflow over HTTP: submit → changes asked on a section → resubmit → edited and approved → results → confirmed. */
 let ctx: TestContext;
@@ -62,7 +62,7 @@ beforeAll(async () => {
   await ctx.container.curricula.publish('cli', content!);
   const { enrollment } = await ctx.container.enrollments.enroll('system', { userId: people.rep1.id, curriculumId: 'demo', startDate: '2026-01-05' });
   enrollmentId = String(enrollment._id);
-  await ctx.container.enrollments.applyEvent(enrollmentId, (facts) => ({ ...facts, completed: { intro: new Date().toISOString() }, scores: { check: { best: 100, at: new Date().toISOString() } } }));
+  await unlockTransfer(ctx.container.enrollments, enrollmentId);
   rep = await signIn(ctx.app, people.rep1.email);
   manager = await signIn(ctx.app, people.manager1.email);
   await rep.agent.get(`/learn/${enrollmentId}/modules/script/build`).expect(200);

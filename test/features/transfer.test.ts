@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCurriculum } from '../../src/content/validate.js';
 import type { SubmissionDoc } from '../../src/features/transfer/model.js';
 import { createTestContext, seedPeople, signIn, type DemoPeople, type SignedIn, type TestContext } from '../support/context.js';
-import { fixtureFiles } from '../support/curriculum-fixture.js';
+import { fixtureFiles, unlockTransfer } from '../support/curriculum-fixture.js';
 
 /** The guided builder over HTTP: the draft autosaves (revision-guarded), only its rep reaches it, and a complete draft is submitted. */
 let ctx: TestContext;
@@ -46,13 +46,7 @@ beforeAll(async () => {
   await ctx.container.curricula.publish('cli', content!);
   const { enrollment } = await ctx.container.enrollments.enroll('system', { userId: people.rep1.id, curriculumId: 'demo', startDate: '2026-01-05' });
   enrollmentId = String(enrollment._id);
-  // the check passed: the transfer module is open
-  await ctx.container.enrollments.applyEvent(enrollmentId, (facts) => {
-    const at = new Date().toISOString();
-    facts.completed.intro = at;
-    facts.scores.check = { best: 100, at };
-    return facts;
-  });
+  await unlockTransfer(ctx.container.enrollments, enrollmentId);
   rep = await signIn(ctx.app, people.rep1.email);
 });
 afterAll(() => ctx?.close());
@@ -128,7 +122,7 @@ describe('the transfer builder', () => {
 describe('submitting an incomplete draft', () => {
   it('is refused with what is missing, and changes nothing', async () => {
     const { enrollment } = await ctx.container.enrollments.enroll('system', { userId: people.rep2.id, curriculumId: 'demo', startDate: '2026-01-05' });
-    await ctx.container.enrollments.applyEvent(enrollment._id, (facts) => ({ ...facts, completed: { intro: new Date().toISOString() }, scores: { check: { best: 100, at: new Date().toISOString() } } }));
+    await unlockTransfer(ctx.container.enrollments, String(enrollment._id));
     const rep2 = await signIn(ctx.app, people.rep2.email);
     await rep2.agent.get(`/learn/${String(enrollment._id)}/modules/script/build`).expect(200);
     const s = (await ctx.container.models.Submission.findOne({ enrollmentId: enrollment._id }).lean<SubmissionDoc>())!;

@@ -1,3 +1,4 @@
+import type { ProgressFacts } from '../../src/engine/curriculum.js';
 import type { SourceFile } from '../../src/content/validate.js';
 
 /** A small valid curriculum folder in memory: edit one file to break it. */
@@ -90,4 +91,10 @@ steps:
     else files[path] = text;
   }
   return Object.entries(files).map(([path, text]) => ({ path, text }));
+}
+
+/** The fixture's transfer module opened for an enrollment: the lesson done and the check passed. */
+export async function unlockTransfer(enrollments: { applyEvent: (id: string, change: (facts: ProgressFacts) => ProgressFacts | null) => Promise<unknown> }, enrollmentId: string): Promise<void> {
+  const at = new Date().toISOString();
+  await enrollments.applyEvent(enrollmentId, (facts) => ({ ...facts, completed: { ...facts.completed, intro: at }, scores: { ...facts.scores, check: { best: 100, at } } }));
 }
