@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { answer, DEFAULT_SETTINGS, newItem, nextWindow, planDelivery, type DeckItem } from '../../src/engine/reinforcement.js';
+
+const S = DEFAULT_SETTINGS;
+const day = 86_400_000;
+
+describe('an item’s schedule (FSRS)', () => {
+  it('moves further out with right answers and comes back soon after a miss', () => {
+    let item = newItem('foundations.q1', 'market', new Date('2026-03-02T09:00:00Z'));
+    let at = new Date('2026-03-02T09:00:00Z');
+    const gaps: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      item = answer(item, true, at, S);
+      gaps.push((new Date(item.card.due).getTime() - at.getTime()) / day);
+      at = new Date(item.card.due);
+    }
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeGreaterThan(gaps[i - 1]!);
+    const missed = answer(item, false, at, S);
+    expect((new Date(missed.card.due).getTime() - at.getTime()) / day).toBeLessThan(1);
+    expect(missed.card.lapses).toBe(item.card.lapses + 1);
+  });
+
+  it('a higher desired retention brings items back sooner', () => {
+    const t = new Date('2026-03-02T09:00:00Z');
+    const strict = answer(answer(newItem('a', 'm', t), true, t, { ...S, retention: 0.95 }), true, new Date(t.getTime() + 3 * day), { ...S, retention: 0.95 });
+    const loose = answer(answer(newItem('a', 'm', t), true, t, { ...S, retention: 0.8 }), true, new Date(t.getTime() + 3 * day), { ...S, retention: 0.8 });
+    expect(new Date(strict.card.due).getTime()).toBeLessThan(new Date(loose.card.due).getTime());
+  });
+
+  it('retires after three right answers in a row, the last at least 21 days after the one before; a miss resets the streak', () => {
+    const t = new Date('2026-03-02T09:00:00Z');
+    let item = answer(newItem('a', 'm', t), true, t, S);
+    item = answer(item, true, new Date(t.getTime() + 5 * day), S);
+    item = answer(item, true, new Date(t.getTime() + 10 * day), S);
+    expect(item.retired).toBe(false); // in a row, but not spaced enough
+    item = answer(item, false, new Date(t.getTime() + 40 * day), S);
+    item = answer(item, true, new Date(t.getTime() + 41 * day), S);
+    item = answer(item, true, new Date(t.getTime() + 50 * day), S);
+    expect(item.retired).toBe(false);
+    item = answer(item, true, new Date(t.getTime() + 75 * day), S);
+    expect(item.retired).toBe(true);
+  });
+});
+
+describe('delivery windows', () => {
+  const zone = 'America/Chicago';
+  it('moves a time before the window to its start, keeps one inside, and skips evenings and weekends', () => {
+    expect(nextWindow(new Date('2026-03-04T12:00:00Z'), zone, S).toISOString()).toBe('2026-03-04T15:00:00.000Z'); // 06:00 CST → 09:00
+    expect(nextWindow(new Date('2026-03-04T16:30:00Z'), zone, S).toISOString()).toBe('2026-03-04T16:30:00.000Z'); // 10:30 inside
+    expect(nextWindow(new Date('2026-03-04T23:30:00Z'), zone, S).toISOString()).toBe('2026-03-05T15:00:00.000Z'); // 17:30 → next morning
+    expect(nextWindow(new Date('2026-03-06T23:30:00Z'), zone, S).toISOString()).toBe('2026-03-09T14:00:00.000Z'); // Friday evening → Monday 09:00 (CDT from 8 March)
+  });
+
+  it('shifts past a pause instead of delivering during it', () => {
+    const at = nextWindow(new Date('2026-03-04T16:30:00Z'), zone, S, { from: '2026-03-04', to: '2026-03-12' });
+    expect(at.toISOString()).toBe('2026-03-13T14:00:00.000Z');
+  });
+});
+
+describe('planning a delivery', () => {
+  const t = new Date('2026-03-04T16:00:00Z'); // Wednesday 10:00 in Chicago
+  const item = (key: string, dueInDays: number, retired = false): DeckItem => ({ ...newItem(key, 'm', new Date(t.getTime() + dueInDays * day)), retired });
+
+  it('takes the most overdue items due by the delivery time, at most three', () => {
+    const plan = planDelivery([item('d', 0), item('a', -3), item('b', -1), item('c', -2), item('later', 5)], t, 'America/Chicago', S);
+    expect(plan.at!.toISOString()).toBe(t.toISOString());
+    expect(plan.items).toEqual(['a', 'c', 'b']);
+  });
+
+  it('waits for the earliest item when nothing is due, and has nothing to plan for a retired deck', () => {
+    const plan = planDelivery([item('x', 2.2), item('y', 9)], t, 'America/Chicago', S);
+    expect(plan.items).toEqual(['x']);
+    expect(plan.at!.getTime()).toBeGreaterThanOrEqual(t.getTime() + 2.2 * day);
+    expect(planDelivery([item('z', -1, true)], t, 'America/Chicago', S)).toEqual({ at: null, items: [] });
+  });
+});
