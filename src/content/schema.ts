@@ -20,6 +20,14 @@ export const curriculumFile = z
     title: text,
     description: text,
     masteryThreshold: percent.default(80),
+    /** spaced reinforcement after modules: FSRS desired retention and questions per delivery */
+    reinforcement: z
+      .object({
+        retention: z.number({ error: 'must be a number' }).min(0.7, 'must be at least 0.7').max(0.97, 'must be at most 0.97').default(0.9),
+        perDelivery: z.number().int().min(1, 'must be at least 1').max(10, 'must be at most 10').default(3),
+      })
+      .strict()
+      .optional(),
     phases: z
       .array(
         z

@@ -220,6 +220,7 @@ export function validateCurriculum(folderName: string, files: SourceFile[], pack
         if (seen.has(question.id)) problems.push(src.problem([...path, 'id'], `duplicate question id '${question.id}'`));
         seen.add(question.id);
         if (question.module && modules.length && !byId.has(question.module)) problems.push(src.problem([...path, 'module'], `unknown module '${question.module}'`));
+        if (question.reinforcement && !question.module) problems.push(src.problem([...path, 'reinforcement'], 'a reinforcement question names its module (module: <id>): it is used after the rep completes that module'));
         problems.push(...choiceProblems(question, (p, msg) => src.problem(p, msg), path));
       };
       check(q, ['questions', i]);
@@ -236,6 +237,7 @@ export function validateCurriculum(folderName: string, files: SourceFile[], pack
     title: cur.title,
     description: cur.description,
     masteryThreshold: cur.masteryThreshold,
+    ...(cur.reinforcement ? { reinforcement: cur.reinforcement } : {}),
     phases: cur.phases.map((p) => ({ id: p.id, title: p.title, description: p.description, targetDay: p.targetDay })),
     modules: modules.map(({ fm, body }): ModuleDef => ({
       id: fm.id,

@@ -151,6 +151,8 @@ export interface CurriculumDef {
   description: string;
   /** percent, the default for assessments */
   masteryThreshold: number;
+  /** spaced reinforcement after modules (absent: the defaults, retention 0.9 and 3 per delivery) */
+  reinforcement?: { retention: number; perDelivery: number };
   phases: PhaseDef[];
   /** in the order a rep meets them */
   modules: ModuleDef[];

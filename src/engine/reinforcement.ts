@@ -41,6 +41,14 @@ export const DEFAULT_SETTINGS: ReinforcementSettings = {
   retireAfterDays: 21,
 };
 
+/**
+ * The items a module adds to a rep's deck when they complete (or test out of) it: the bank
+ * questions marked `reinforcement: true` for that module, as `<bank>.<question id>`.
+ */
+export function reinforcementItems(banks: Record<string, { questions: { id: string; module?: string; reinforcement?: boolean }[] }>, moduleId: string): string[] {
+  return Object.entries(banks).flatMap(([bank, b]) => b.questions.filter((q) => q.reinforcement && q.module === moduleId).map((q) => `${bank}.${q.id}`));
+}
+
 /** A new item for the deck: due at once (its first delivery comes with the next one). */
 export function newItem(key: string, moduleId: string, now: Date): DeckItem {
   return { key, moduleId, card: createEmptyCard(now), history: [], retired: false };

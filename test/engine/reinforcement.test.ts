@@ -74,3 +74,37 @@ describe('planning a delivery', () => {
     expect(planDelivery([item('z', -1, true)], t, 'America/Chicago', S)).toEqual({ at: null, items: [] });
   });
 });
+
+describe('the items a module adds to the deck', () => {
+  it('are the bank questions marked for reinforcement with that module', async () => {
+    const { findCurriculumFolders } = await import('../../src/content/load.js');
+    const { validateCurriculum } = await import('../../src/content/validate.js');
+    const [folder] = findCurriculumFolders(new URL('../../content', import.meta.url).pathname);
+    const { content } = validateCurriculum(folder!.name, folder!.files, folder!.packages);
+    const { reinforcementItems } = await import('../../src/engine/reinforcement.js');
+    const banks = content!.banks as never;
+    const items = reinforcementItems(banks, 'market-and-personas');
+    expect(items.length).toBeGreaterThan(0);
+    expect(items.every((k) => /^\w[\w-]*\.[\w-]+$/.test(k))).toBe(true);
+    const all = content!.definition.modules.flatMap((m) => reinforcementItems(banks, m.id));
+    expect(all.length).toBe(18); // 12 + 4 + 2 marked in the sample banks
+    expect(new Set(all).size).toBe(all.length);
+    expect(content!.definition.reinforcement).toEqual({ retention: 0.9, perDelivery: 3 });
+  });
+
+  it('content validation refuses a reinforcement question without a module, and a retention out of range', async () => {
+    const { validateCurriculum } = await import('../../src/content/validate.js');
+    const { fixtureFiles } = await import('../support/curriculum-fixture.js');
+    const files = fixtureFiles();
+    const bank = files.find((f) => f.path === 'demo/banks/basics.yaml')!;
+    const curriculum = files.find((f) => f.path === 'demo/curriculum.yaml')!;
+    const broken = validateCurriculum('demo', [
+      ...files.filter((f) => f !== bank && f !== curriculum),
+      { path: bank.path, text: bank.text.replace('  - id: q2\n', '  - id: q2\n    reinforcement: true\n') },
+      { path: curriculum.path, text: curriculum.text.replace('masteryThreshold: 80\n', 'masteryThreshold: 80\nreinforcement:\n  retention: 0.99\n') },
+    ]);
+    const messages = broken.problems.map((p) => `${p.field}: ${p.message}`).join('\n');
+    expect(messages).toMatch(/reinforcement: a reinforcement question names its module/);
+    expect(messages).toMatch(/reinforcement\.retention: must be at most 0\.97/);
+  });
+});
