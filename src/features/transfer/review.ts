@@ -88,8 +88,13 @@ export class ReviewService {
   ) {}
 
   private async load(actor: Actor, submissionId: string): Promise<ReviewItem> {
-    const doc = Types.ObjectId.isValid(submissionId) ? await this.m.Submission.findById(submissionId).lean<ReviewItem['submission']>() : null;
+    const doc = Types.ObjectId.isValid(submissionId) ? await this.m.Submission.findById(submissionId).lean<SubmissionDoc>() : null;
     if (!doc) throw new NotFound('No such submission.');
+    return this.itemOf(actor, doc);
+  }
+
+  /** A fetched submission as the manager sees it, once it is checked they review it. */
+  private async itemOf(actor: Actor, doc: SubmissionDoc): Promise<ReviewItem> {
     const rep = await this.m.User.findById(doc.repId).lean<UserDoc>();
     if (!rep) throw new NotFound('No such submission.');
     // only the rep's manager reviews, or the manager an admin set to review for them (else: as if it did not exist)
@@ -109,17 +114,32 @@ export class ReviewService {
     };
   }
 
-  /** The manager's queue: submissions waiting for them, oldest first, with results to confirm after. */
+  /**
+   * The manager's queue: submissions waiting for them, oldest first, then results to confirm. Only
+   * those are read (not every submission they ever approved), each once; one whose rep has since
+   * moved to another manager is left out.
+   */
   async queue(actor: Actor): Promise<{ waiting: ReviewItem[]; results: ReviewItem[] }> {
     requireAccess(actor, 'reviews.manage');
     const managers = this.delegates ? await this.delegates.reviewsFor(actor.id) : [actor.id];
-    const docs = await this.m.Submission.find({ managerId: { $in: managers.map((id) => new Types.ObjectId(id)) }, status: { $in: ['submitted', 'approved'] } }).lean<SubmissionDoc[]>();
-    const items: ReviewItem[] = [];
-    for (const d of docs) items.push(await this.load(actor, String(d._id)).catch(() => null as never));
-    const present = items.filter(Boolean);
-    const waiting = present.filter((i) => i.submission.status === 'submitted').sort((a, b) => a.submission.submittedAt!.getTime() - b.submission.submittedAt!.getTime());
-    const results = present.filter((i) => i.submission.status === 'approved' && i.submission.resultsLoggedAt && !i.submission.resultsConfirmedAt);
-    return { waiting, results };
+    const mine = { managerId: { $in: managers.map((id) => new Types.ObjectId(id)) } };
+    const [waitingDocs, resultDocs] = await Promise.all([
+      this.m.Submission.find({ ...mine, status: 'submitted' }).lean<SubmissionDoc[]>(),
+      this.m.Submission.find({ ...mine, status: 'approved', resultsLoggedAt: { $ne: null }, resultsConfirmedAt: null }).lean<SubmissionDoc[]>(),
+    ]);
+    const visible = async (docs: SubmissionDoc[]) => {
+      const items: ReviewItem[] = [];
+      for (const d of docs) {
+        try {
+          items.push(await this.itemOf(actor, d));
+        } catch (err) {
+          if (!(err instanceof NotFound)) throw err; // out of scope now (the rep changed manager): not theirs to review
+        }
+      }
+      return items;
+    };
+    const waiting = (await visible(waitingDocs)).sort((a, b) => a.submission.submittedAt!.getTime() - b.submission.submittedAt!.getTime());
+    return { waiting, results: await visible(resultDocs) };
   }
 
   async get(actor: Actor, submissionId: string): Promise<ReviewItem> {
