@@ -38,6 +38,9 @@ import { Cmi5Store } from './xapi/cmi5/store.js';
 import { emailModels, type EmailModels } from './features/email/model.js';
 import { MailService, smtpMailer } from './features/email/service.js';
 import { EmailTemplates } from './features/email/templates.js';
+import { reinforcementModels, type ReinforcementModels } from './features/reinforcement/model.js';
+import { ReinforcementService } from './features/reinforcement/service.js';
+import { DeliveryScheduler } from './features/reinforcement/scheduler.js';
 
 /**
  * The composition root: infrastructure → models → services, wired once. The HTTP app, the
@@ -50,7 +53,7 @@ export interface Container {
   redis: Redis;
   queue: Queue;
   sessionStore: RedisSessionStore;
-  models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels & AssessmentModels & LrsCredentialModels & SubmissionModels & EmailModels;
+  models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels & AssessmentModels & LrsCredentialModels & SubmissionModels & EmailModels & ReinforcementModels;
   accounts: AccountService;
   curricula: CurriculumService;
   enrollments: EnrollmentService;
@@ -75,18 +78,23 @@ export interface Container {
   forwarding: StatementForwarder;
   /** email: stored, then sent by the worker (SMTP_URL) or kept in the outbox */
   email: MailService;
+  /** spaced reinforcement: decks, deliveries, answers */
+  reinforcement: ReinforcementService;
+  /** the one delayed delivery job per rep */
+  deliveries: DeliveryScheduler;
   /** MongoDB and Redis both answer (what /readyz reports) */
   readiness(): Promise<{ mongo: string; redis: string; ok: boolean }>;
   close(): Promise<void>;
 }
 
-export async function createContainer(config: Config & { mongodbUrl: string; redisUrl: string }, log: Logger, name = 'web'): Promise<Container> {
+/** `now`: the clock reinforcement schedules with (tests fast-forward it). */
+export async function createContainer(config: Config & { mongodbUrl: string; redisUrl: string }, log: Logger, name = 'web', options: { now?: () => Date } = {}): Promise<Container> {
   const mongo = await connectMongo(config.mongodbUrl);
   const redis = connectRedis(config.redisUrl, `onramp-${name}`);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo), ...assessmentModels(mongo), ...lrsCredentialModels(mongo), ...submissionModels(mongo), ...emailModels(mongo) };
+  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo), ...assessmentModels(mongo), ...lrsCredentialModels(mongo), ...submissionModels(mongo), ...emailModels(mongo), ...reinforcementModels(mongo) };
   await Promise.all(Object.values(models).map((m) => m.init())); // indexes exist before the first write
   const accounts = new AccountService(models);
   const curricula = new CurriculumService(models, new Cmi5Store(mongo));
@@ -138,6 +146,11 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   const reviewMail = new TransferMailer(email, log);
   transfer.events.listen(reviewMail);
   reviews.events.listen(reviewMail);
+  const deliveries = new DeliveryScheduler(queue, options.now);
+  // waits longer than a lock lives: a worker that died holding a rep's lock delays the next one, never fails it
+  const reinforcement = new ReinforcementService(models, curricula, deliveries, new RedisLocker(redis, config.redisPrefix, 10_000, 12_000), log, email, options.now);
+  enrollments.listen(reinforcement);
+  reinforcement.listen(recorder);
   if (new URL(config.cmi5ContentUrl).origin === new URL(config.publicUrl).origin && name === 'web') {
     log.warn('cmi5 content is served from Onramp\'s own origin: set CMI5_CONTENT_URL to a second host name of this server so course packages cannot reach Onramp pages');
   }
@@ -166,6 +179,8 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     reviews,
     approvedDocuments,
     reviewDelegates,
+    reinforcement,
+    deliveries,
     async readiness() {
       const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);
       const mongoState = m.status === 'fulfilled' ? 'ok' : (m.reason as Error).message;

@@ -3,7 +3,7 @@ import { createContainer } from './container.js';
 import type { Logger } from './infra/logger.js';
 import { onShutdown } from './infra/shutdown.js';
 import { connectRedis } from './infra/redis.js';
-import { scheduleRepeatingJobs, startWorker } from './jobs/worker.js';
+import { jobDepsOf, scheduleRepeatingJobs, startWorker } from './jobs/worker.js';
 
 /** `onramp worker`: BullMQ workers for background jobs. */
 export async function runWorker(config: Config & { mongodbUrl: string; redisUrl: string }, log: Logger): Promise<void> {
@@ -11,7 +11,9 @@ export async function runWorker(config: Config & { mongodbUrl: string; redisUrl:
   // Workers block on Redis: they get a connection of their own.
   const workerRedis = connectRedis(config.redisUrl, 'onramp-worker-jobs');
   await scheduleRepeatingJobs(container.queue);
-  const worker = startWorker(workerRedis, config.redisPrefix, { mongo: container.mongo, log, assessments: container.assessments, forwarding: container.forwarding, email: container.email });
+  const resynced = await container.reinforcement.resync();
+  if (resynced) log.info({ reps: resynced }, 'reinforcement deliveries scheduled');
+  const worker = startWorker(workerRedis, config.redisPrefix, { ...jobDepsOf(container), log });
   await worker.waitUntilReady();
   log.info('worker ready');
 

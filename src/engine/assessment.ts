@@ -149,6 +149,11 @@ function drawItem(pool: number, bankId: string, question: Question, shuffleOptio
   return { pool, bankId, questionId: question.id, optionOrder: order(question) };
 }
 
+/** One question drawn on its own (a reinforcement delivery's): its option order from the seed. */
+export function drawQuestion(bankId: string, question: Question, seed: string): DrawnAttempt {
+  return { items: [drawItem(0, bankId, question, true, seed)], pools: [{ bank: bankId, wanted: 1, drawn: 1 }] };
+}
+
 /** True/false keeps its order ("True" then "False"): shuffling two options only makes reps misread them. */
 function optionOrder(question: SimpleQuestion, shuffle: boolean, rng: () => number): number[] {
   if (question.type === 'numeric') return [];

@@ -9,6 +9,7 @@ import { accountApiRoutes } from '../features/accounts/api.js';
 import { accountPageRoutes } from '../features/accounts/pages.js';
 import { homePageRoutes } from '../features/home/pages.js';
 import { systemRoutes } from '../features/system/api.js';
+import { queueBoardRoutes } from '../features/system/queue-board.js';
 import { curriculumPageRoutes } from '../features/curricula/pages.js';
 import { enrollmentPageRoutes } from '../features/enrollment/pages.js';
 import { learningPageRoutes } from '../features/learning/pages.js';
@@ -26,6 +27,8 @@ import { transferPageRoutes } from '../features/transfer/pages.js';
 import { transferDocumentRoutes } from '../features/transfer/document-routes.js';
 import { reviewPageRoutes } from '../features/transfer/review-pages.js';
 import { transferReportRoutes } from '../features/transfer/report-pages.js';
+import { reinforcementPageRoutes } from '../features/reinforcement/pages.js';
+import { retentionReportRoutes } from '../features/reinforcement/analytics-pages.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -52,8 +55,11 @@ export function allRoutes(c: Container): RouteDef[] {
     ...transferDocumentRoutes(c),
     ...reviewPageRoutes(c),
     ...transferReportRoutes(c),
+    ...reinforcementPageRoutes(c),
+    ...retentionReportRoutes(c),
     ...lrsAdminRoutes(c),
     ...emailAdminRoutes(c),
+    ...queueBoardRoutes(c),
   ];
 }
 

@@ -17,13 +17,13 @@ interface NavItem {
 /** The navigation each role sees; later features add their entries here. */
 export function navFor(role: Role): NavItem[] {
   const items: NavItem[] = [{ href: '/', label: 'Home' }];
-  if (role === 'rep') items.push({ href: '/roadmap', label: 'My roadmap' });
+  if (role === 'rep') items.push({ href: '/roadmap', label: 'My roadmap' }, { href: '/reinforcement', label: 'Questions' });
   if (role === 'manager') items.push({ href: '/enrollments', label: 'Team progress' }, { href: '/reviews', label: 'Reviews' }, { href: '/users', label: 'My team' });
   if (role === 'trainer') {
-    items.push({ href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/sessions', label: 'Sessions' }, { href: '/assessments', label: 'Results' }, { href: '/reports/transfer', label: 'Transfer' }, { href: '/users', label: 'People' });
+    items.push({ href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/sessions', label: 'Sessions' }, { href: '/assessments', label: 'Results' }, { href: '/reports/transfer', label: 'Transfer' }, { href: '/reports/retention', label: 'Retention' }, { href: '/users', label: 'People' });
   }
   if (role === 'admin') {
-    items.push({ href: '/users', label: 'Users' }, { href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/sessions', label: 'Sessions' }, { href: '/assessments', label: 'Results' }, { href: '/reports/transfer', label: 'Transfer' }, { href: '/admin/lrs', label: 'xAPI' }, { href: '/admin/outbox', label: 'Outbox' });
+    items.push({ href: '/users', label: 'Users' }, { href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/sessions', label: 'Sessions' }, { href: '/assessments', label: 'Results' }, { href: '/reports/transfer', label: 'Transfer' }, { href: '/reports/retention', label: 'Retention' }, { href: '/admin/lrs', label: 'xAPI' }, { href: '/admin/outbox', label: 'Outbox' }, { href: '/admin/queues', label: 'Jobs' });
   }
   items.push({ href: '/account', label: 'Account' });
   return items;

@@ -1,4 +1,4 @@
-import { UnrecoverableError } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { z } from 'zod';
 import type { Logger } from '../infra/logger.js';
 import type { Connection } from 'mongoose';
@@ -9,6 +9,8 @@ import { accountModels } from '../features/accounts/model.js';
 import { curriculumModels } from '../features/curricula/model.js';
 import { submissionModels } from '../features/transfer/model.js';
 import { remindOverdueReviews } from '../features/transfer/reminders.js';
+import type { ReinforcementService } from '../features/reinforcement/service.js';
+import type { DeliveryScheduler } from '../features/reinforcement/scheduler.js';
 
 /**
  * Every background job: its name, the shape of its payload (ids only; handlers re-read state)
@@ -20,16 +22,24 @@ export interface JobDeps {
   assessments: AssessmentService;
   forwarding: StatementForwarder;
   email: MailService;
+  reinforcement: ReinforcementService;
+  deliveries: DeliveryScheduler;
+}
+
+/** The running job, for handlers that move their own job (BullMQ's step-job pattern). */
+export interface JobRun {
+  job: Job;
+  token: string | undefined;
 }
 
 export interface JobDefinition<S extends z.ZodType> {
   payload: S;
-  handle(deps: JobDeps, data: z.infer<S>): Promise<unknown>;
+  handle(deps: JobDeps, data: z.infer<S>, run: JobRun): Promise<unknown>;
   /** repeat schedule, for jobs the worker schedules itself */
   every?: number;
 }
 
-export const JOB_NAMES = ['attempts.expire', 'xapi.forward', 'email.send', 'reviews.remindOverdue'] as const;
+export const JOB_NAMES = ['attempts.expire', 'xapi.forward', 'email.send', 'reviews.remindOverdue', 'reinforcement.deliver', 'reinforcement.reconcile'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export const JOBS: { [K in JobName]: JobDefinition<z.ZodType> } = {
@@ -76,6 +86,32 @@ export const JOBS: { [K in JobName]: JobDefinition<z.ZodType> } = {
       const result = await remindOverdueReviews({ ...submissionModels(mongo), ...accountModels(mongo), ...curriculumModels(mongo) }, email, log);
       if (result.queued || result.skipped) log.info(result, 'reminded managers of overdue reviews');
       return result;
+    },
+  },
+  // One job per rep (id `rf-<userId>`), carrying only the rep's id: it delivers the questions due,
+  // then moves itself to the rep's next slot (still holding the rep's lock), so the same job lives
+  // on from delivery to delivery and rescheduling never makes a second one. A slot is delivered at
+  // most once (the delivery's id is the slot), so a retry or a recovered stalled job repeats nothing.
+  'reinforcement.deliver': {
+    payload: z.object({ userId: z.string().regex(/^[a-f0-9]{24}$/) }).strict(),
+    async handle({ reinforcement, deliveries, log }, { userId }: { userId: string }, { job, token }) {
+      let moved = false;
+      const outcome = await reinforcement.deliver(userId, async (at) => {
+        if (!at) return;
+        await job.moveToDelayed(deliveries.timestampFor(at), token);
+        moved = true;
+      });
+      if (outcome.status === 'delivered') log.info({ userId, deliveryId: outcome.deliveryId, next: outcome.next }, 'delivered reinforcement questions');
+      if (moved) throw new DelayedError(); // tells BullMQ the job was moved, not finished
+      return outcome;
+    },
+  },
+  // The safety net under Redis: a deck whose delivery is overdue and has no job gets one back.
+  'reinforcement.reconcile': {
+    payload: z.object({}).strict(),
+    every: 300_000,
+    async handle({ reinforcement }) {
+      return reinforcement.reconcile();
     },
   },
 };

@@ -2,6 +2,12 @@ import { UnrecoverableError, Worker, type ConnectionOptions, type Queue } from '
 import type { Redis } from 'ioredis';
 import { QUEUE_NAME } from '../infra/queue.js';
 import { assertRegistryComplete, JOBS, type JobDeps, type JobName } from './registry.js';
+import type { Container } from '../container.js';
+
+/** What the handlers need, from the container. */
+export function jobDepsOf(c: Container): JobDeps {
+  return { mongo: c.mongo, log: c.log, assessments: c.assessments, forwarding: c.forwarding, email: c.email, reinforcement: c.reinforcement, deliveries: c.deliveries };
+}
 
 export async function scheduleRepeatingJobs(queue: Queue): Promise<void> {
   for (const [name, def] of Object.entries(JOBS)) {
@@ -14,19 +20,38 @@ export async function scheduleRepeatingJobs(queue: Queue): Promise<void> {
   }
 }
 
+/**
+ * How soon a job whose worker died is taken up again: BullMQ's lock on an active job lasts
+ * `lockDuration` and is checked every `stalledInterval` (30 s each by default). Tests shorten them.
+ */
+export interface WorkerTiming {
+  lockDuration?: number;
+  stalledInterval?: number;
+}
+
+/**
+ * `backoff: { type: 'capped' }`: doubling from 2 s, never more than 15 minutes between tries. For
+ * jobs with many attempts (a rep's delivery job lives from delivery to delivery, and BullMQ counts
+ * its failed tries over its whole life), so a long outage is ridden out without waiting hours.
+ */
+export function cappedBackoff(attemptsMade: number, type?: string): number {
+  if (type !== 'capped') throw new Error(`Unknown backoff type ${String(type)}`);
+  return Math.min(2000 * 2 ** Math.max(0, attemptsMade - 1), 15 * 60_000);
+}
+
 /** The BullMQ worker: looks up each job's handler, validates its payload, runs it. */
-export function startWorker(connection: Redis, prefix: string, deps: JobDeps, concurrency = 4): Worker {
+export function startWorker(connection: Redis, prefix: string, deps: JobDeps, concurrency = 4, timing: WorkerTiming = {}): Worker {
   assertRegistryComplete();
   const worker = new Worker(
     QUEUE_NAME,
-    async (job) => {
+    async (job, token) => {
       const def = JOBS[job.name as JobName];
       if (!def) throw new UnrecoverableError(`Unknown job ${job.name}`);
       const parsed = def.payload.safeParse(job.data);
       if (!parsed.success) throw new UnrecoverableError(`Bad payload for ${job.name}: ${parsed.error.message}`);
-      return def.handle({ ...deps, log: deps.log.child({ job: job.name, jobId: job.id }) }, parsed.data);
+      return def.handle({ ...deps, log: deps.log.child({ job: job.name, jobId: job.id }) }, parsed.data, { job, token });
     },
-    { connection: connection as unknown as ConnectionOptions, prefix: `${prefix}:bull`, concurrency },
+    { connection: connection as unknown as ConnectionOptions, prefix: `${prefix}:bull`, concurrency, settings: { backoffStrategy: cappedBackoff }, ...timing },
   );
   worker.on('failed', (job, err) => deps.log.error({ job: job?.name, jobId: job?.id, err }, 'job failed'));
   return worker;

@@ -7,6 +7,7 @@ import type { StatementsService } from './lrs/statements.js';
 import type { AttachmentPart } from './lrs/multipart.js';
 import type { SessionChange, SessionListener } from '../features/sessions/service.js';
 import type { TransferEvent, TransferListener } from '../features/transfer/events.js';
+import type { ReinforcementAnswer, ReinforcementListener } from '../features/reinforcement/service.js';
 
 /**
  * Turns learning events into stored xAPI statements. Statement ids are derived from the event
@@ -34,7 +35,7 @@ export function eventId(key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export class LearningRecorder implements SessionListener, TransferListener {
+export class LearningRecorder implements SessionListener, TransferListener, ReinforcementListener {
   constructor(
     private readonly statements: StatementsService,
     private readonly config: catalogue.CatalogueConfig,
@@ -247,6 +248,23 @@ export class LearningRecorder implements SessionListener, TransferListener {
         presentations: n('presentations'),
         appointments: n('appointments'),
         ...(e.manager ? { manager: e.manager } : {}),
+      }),
+    ]);
+  }
+
+  /** A reinforcement question answered: one statement, its id fixed by the delivery and question. */
+  async answered(e: ReinforcementAnswer): Promise<void> {
+    await this.save([
+      catalogue.reinforcementAnswered(this.env(`${e.event.enrollmentId}|reinforcement|${e.deliveryId}|${e.question.bank}.${e.question.id}`), {
+        ...this.refs(e.event),
+        module: this.moduleRef(e.module),
+        at: e.at,
+        question: e.question,
+        answer: e.answer,
+        credit: e.credit,
+        correct: e.correct,
+        deliveryId: e.deliveryId,
+        channel: e.channel,
       }),
     ]);
   }

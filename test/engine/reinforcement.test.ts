@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { answer, DEFAULT_SETTINGS, newItem, nextWindow, planDelivery, type DeckItem } from '../../src/engine/reinforcement.js';
+import { answer, DEFAULT_DECK, DEFAULT_SCHEDULE, newItem, nextDayWindow, nextWindow, planDelivery, scheduleProblems, streakOf, type DeckItem, type RepSchedule } from '../../src/engine/reinforcement.js';
 
-const S = DEFAULT_SETTINGS;
+const S = DEFAULT_DECK;
+const chicago: RepSchedule = { ...DEFAULT_SCHEDULE, timeZone: 'America/Chicago' };
 const day = 86_400_000;
 
 describe('an item’s schedule (FSRS)', () => {
@@ -43,17 +44,34 @@ describe('an item’s schedule (FSRS)', () => {
 });
 
 describe('delivery windows', () => {
-  const zone = 'America/Chicago';
   it('moves a time before the window to its start, keeps one inside, and skips evenings and weekends', () => {
-    expect(nextWindow(new Date('2026-03-04T12:00:00Z'), zone, S).toISOString()).toBe('2026-03-04T15:00:00.000Z'); // 06:00 CST → 09:00
-    expect(nextWindow(new Date('2026-03-04T16:30:00Z'), zone, S).toISOString()).toBe('2026-03-04T16:30:00.000Z'); // 10:30 inside
-    expect(nextWindow(new Date('2026-03-04T23:30:00Z'), zone, S).toISOString()).toBe('2026-03-05T15:00:00.000Z'); // 17:30 → next morning
-    expect(nextWindow(new Date('2026-03-06T23:30:00Z'), zone, S).toISOString()).toBe('2026-03-09T14:00:00.000Z'); // Friday evening → Monday 09:00 (CDT from 8 March)
+    expect(nextWindow(new Date('2026-03-04T12:00:00Z'), chicago).toISOString()).toBe('2026-03-04T15:00:00.000Z'); // 06:00 CST → 09:00
+    expect(nextWindow(new Date('2026-03-04T16:30:00Z'), chicago).toISOString()).toBe('2026-03-04T16:30:00.000Z'); // 10:30 inside
+    expect(nextWindow(new Date('2026-03-04T23:30:00Z'), chicago).toISOString()).toBe('2026-03-05T15:00:00.000Z'); // 17:30 → next morning
+    expect(nextWindow(new Date('2026-03-06T23:30:00Z'), chicago).toISOString()).toBe('2026-03-09T14:00:00.000Z'); // Friday evening → Monday 09:00 (CDT from 8 March)
   });
 
   it('shifts past a pause instead of delivering during it', () => {
-    const at = nextWindow(new Date('2026-03-04T16:30:00Z'), zone, S, { from: '2026-03-04', to: '2026-03-12' });
+    const at = nextWindow(new Date('2026-03-04T16:30:00Z'), { ...chicago, pause: { from: '2026-03-04', to: '2026-03-12' } });
     expect(at.toISOString()).toBe('2026-03-13T14:00:00.000Z');
+  });
+
+  it('skips quiet hours inside the window, and after a delivery the next one waits for the next allowed day', () => {
+    const lunch = { ...chicago, quiet: { from: 12, to: 14 } };
+    expect(nextWindow(new Date('2026-03-04T18:15:00Z'), lunch).toISOString()).toBe('2026-03-04T20:00:00.000Z'); // 12:15 CST → 14:00
+    const late = { ...chicago, quiet: { from: 15, to: 17 } };
+    expect(nextWindow(new Date('2026-03-04T21:30:00Z'), late).toISOString()).toBe('2026-03-05T15:00:00.000Z'); // 15:30 → next morning
+    expect(nextDayWindow(new Date('2026-03-06T15:00:00Z'), chicago).toISOString()).toBe('2026-03-09T14:00:00.000Z'); // Friday → Monday
+  });
+
+  it('refuses a schedule that could never deliver, naming the field', () => {
+    expect(scheduleProblems(chicago)).toEqual([]);
+    const paths = (s: RepSchedule) => scheduleProblems(s).map((p) => p.path);
+    expect(paths({ ...chicago, timeZone: 'Mars/Olympus' })).toEqual(['timeZone']);
+    expect(paths({ ...chicago, window: { from: 17, to: 9 } })).toEqual(['window']);
+    expect(paths({ ...chicago, days: [] })).toEqual(['days']);
+    expect(paths({ ...chicago, quiet: { from: 8, to: 18 } })).toEqual(['quiet']);
+    expect(paths({ ...chicago, pause: { from: '2026-03-10', to: '2026-03-01' } })).toEqual(['pause']);
   });
 });
 
@@ -62,16 +80,30 @@ describe('planning a delivery', () => {
   const item = (key: string, dueInDays: number, retired = false): DeckItem => ({ ...newItem(key, 'm', new Date(t.getTime() + dueInDays * day)), retired });
 
   it('takes the most overdue items due by the delivery time, at most three', () => {
-    const plan = planDelivery([item('d', 0), item('a', -3), item('b', -1), item('c', -2), item('later', 5)], t, 'America/Chicago', S);
+    const plan = planDelivery([item('d', 0), item('a', -3), item('b', -1), item('c', -2), item('later', 5)], t, chicago, 3);
     expect(plan.at!.toISOString()).toBe(t.toISOString());
     expect(plan.items).toEqual(['a', 'c', 'b']);
   });
 
   it('waits for the earliest item when nothing is due, and has nothing to plan for a retired deck', () => {
-    const plan = planDelivery([item('x', 2.2), item('y', 9)], t, 'America/Chicago', S);
+    const plan = planDelivery([item('x', 2.2), item('y', 9)], t, chicago, 3);
     expect(plan.items).toEqual(['x']);
     expect(plan.at!.getTime()).toBeGreaterThanOrEqual(t.getTime() + 2.2 * day);
-    expect(planDelivery([item('z', -1, true)], t, 'America/Chicago', S)).toEqual({ at: null, items: [] });
+    expect(planDelivery([item('z', -1, true)], t, chicago, 3)).toEqual({ at: null, items: [] });
+  });
+
+  it('plans no earlier than notBefore (one delivery a day)', () => {
+    const plan = planDelivery([item('a', -3), item('b', -1)], t, chicago, 3, new Date('2026-03-05T15:00:00Z'));
+    expect(plan.items).toEqual(['a', 'b']);
+    expect(plan.at!.toISOString()).toBe('2026-03-05T15:00:00.000Z');
+  });
+});
+
+describe('the streak', () => {
+  it('counts deliveries answered in full, newest first; an open newest one neither counts nor breaks it', () => {
+    expect(streakOf([{ status: 'open' }, { status: 'answered' }, { status: 'answered' }, { status: 'lapsed' }, { status: 'answered' }])).toBe(2);
+    expect(streakOf([{ status: 'lapsed' }, { status: 'answered' }])).toBe(0);
+    expect(streakOf([])).toBe(0);
   });
 });
 

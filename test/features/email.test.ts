@@ -6,7 +6,7 @@ import { ValidationFailed } from '../../src/errors.js';
 import { MailService, smtpMailer } from '../../src/features/email/service.js';
 import { EMAIL_TEMPLATE_NAMES, EmailTemplates, type EmailData, type EmailTemplateName } from '../../src/features/email/templates.js';
 import { connectRedis } from '../../src/infra/redis.js';
-import { startWorker } from '../../src/jobs/worker.js';
+import { jobDepsOf, startWorker } from '../../src/jobs/worker.js';
 import { createTestContext, seedPeople, signIn, type TestContext } from '../support/context.js';
 
 const APP = 'https://onramp.example.com';
@@ -17,12 +17,22 @@ const SAMPLE: { [T in EmailTemplateName]: EmailData<T> } = {
   'changes-requested': { repName: 'Robin Rep', managerName: 'Maria Manager', itemTitle: 'Discovery call plan', comment: 'Good start.\nAdd two open questions about budget.', link: '/transfer/1' },
   'submission-approved': { repName: 'Robin Rep', managerName: 'Maria Manager', itemTitle: 'Discovery call plan', link: '/roadmap' },
   'review-overdue': { managerName: 'Maria Manager', repName: 'Robin Rep', itemTitle: 'Discovery call plan', submittedAt: new Date('2026-03-09T09:00:00Z'), dueAt: new Date('2026-03-11T17:00:00Z'), link: '/reviews/1' },
+  'reinforcement-delivery': {
+    repName: 'Robin Rep',
+    questions: [
+      { prompt: 'Which question opens a discovery call best?', moduleTitle: 'Discovery call plan', link: '/reinforcement/deliveries/d1?via=email#q-a.q1' },
+      { prompt: 'True or false: the ask names a date and time.', moduleTitle: 'Appointment setting', link: '/reinforcement/deliveries/d1?via=email#q-a.q2' },
+    ],
+    streak: 4,
+    link: '/reinforcement/deliveries/d1?via=email',
+    settingsLink: '/reinforcement/settings',
+  },
 };
 
 describe('email templates', () => {
   it.each(EMAIL_TEMPLATE_NAMES)('%s renders a subject, a plain-text and an HTML version with an absolute link', (name) => {
     const email = templates.render(name, SAMPLE[name] as never);
-    expect(email.subject).toMatch(/Discovery call plan/);
+    expect(email.subject).toMatch(name === 'reinforcement-delivery' ? /2 quick questions/ : /Discovery call plan/);
     expect(email.subject).not.toMatch(/\n/);
     for (const part of [email.text, email.html]) {
       expect(part).toContain('Discovery call plan');
@@ -33,6 +43,18 @@ describe('email templates', () => {
     expect(email.html).toMatch(/^<!doctype html>/);
     expect(email.text, 'no HTML in the text version').not.toMatch(/<\/?[a-z][^>]*>/i);
     expect(email.text).toContain(`Onramp · ${APP}`);
+  });
+
+  it('links each reinforcement question straight to itself, absolute, with the streak', () => {
+    const email = templates.render('reinforcement-delivery', SAMPLE['reinforcement-delivery']);
+    expect(email.text).toContain(`1. Which question opens a discovery call best?\n   (Discovery call plan) Answer it: ${APP}/reinforcement/deliveries/d1?via=email#q-a.q1`);
+    expect(email.text).toContain(`${APP}/reinforcement/deliveries/d1?via=email#q-a.q2`);
+    expect(email.text).toContain('streak of 4 sets');
+    expect(email.html).toContain(`href="${APP}/reinforcement/deliveries/d1?via&#x3D;email#q-a.q1"`);
+    expect(email.html).toContain(`href="${APP}/reinforcement/settings"`);
+    const one = templates.render('reinforcement-delivery', { ...SAMPLE['reinforcement-delivery'], questions: SAMPLE['reinforcement-delivery'].questions.slice(0, 1), streak: 0 });
+    expect(one.subject).toBe('1 quick question to keep your training fresh');
+    expect(one.text).not.toContain('streak');
   });
 
   it('writes dates in the reader\'s time zone, and a multi-line comment as it was written', () => {
@@ -123,7 +145,7 @@ const redisConnections: { disconnect(): void }[] = [];
 function worker(ctx: TestContext, email: MailService): Worker {
   const redis = connectRedis(ctx.config.redisUrl!, 'test-email-worker');
   redisConnections.push(redis);
-  return startWorker(redis, ctx.config.redisPrefix, { mongo: ctx.container.mongo, log: ctx.container.log, assessments: ctx.container.assessments, forwarding: ctx.container.forwarding, email }, 2);
+  return startWorker(redis, ctx.config.redisPrefix, { ...jobDepsOf(ctx.container), email }, 2);
 }
 
 const request = (n: number, to = 'manager1@demo.onramp.dev') => ({ to, template: 'review-requested' as const, data: { ...SAMPLE['review-requested'], repName: `Rep <${n}>` }, dedupeKey: `review-requested:${n}` });

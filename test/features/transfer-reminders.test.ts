@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCurriculum } from '../../src/content/validate.js';
 import type { SubmissionDoc } from '../../src/features/transfer/model.js';
+import { jobDepsOf } from '../../src/jobs/worker.js';
 import { JOBS } from '../../src/jobs/registry.js';
 import { createTestContext, seedPeople, signIn, type DemoPeople, type TestContext } from '../support/context.js';
 import { fixtureFiles } from '../support/curriculum-fixture.js';
@@ -33,7 +34,7 @@ async function submission(over: Partial<SubmissionDoc> & { repId: Types.ObjectId
   return String(doc._id);
 }
 
-const run = () => JOBS['reviews.remindOverdue'].handle({ mongo: ctx.container.mongo, log: ctx.container.log, assessments: ctx.container.assessments, forwarding: ctx.container.forwarding, email: ctx.container.email }, {});
+const run = () => JOBS['reviews.remindOverdue'].handle(jobDepsOf(ctx.container), {}, {} as never);
 const reminders = () => ctx.container.models.EmailMessage.find({ template: 'review-overdue' }).lean();
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteSummary } from '../../src/http/route.js';
 import { validateCurriculum } from '../../src/content/validate.js';
-import { fixtureFiles } from '../support/curriculum-fixture.js';
+import { deliverLater, fixtureFiles } from '../support/curriculum-fixture.js';
 import { anonymous, createTestContext, seedPeople, signIn, type DemoPeople, type SignedIn, type TestContext } from '../support/context.js';
 
 /**
@@ -34,17 +34,23 @@ type Target =
   | 'lrsKey'
   | 'email'
   | 'attempt'
-  | 'otherAttempt';
+  | 'otherAttempt'
+  | 'ownDelivery'
+  | 'otherDelivery';
 interface Case {
   target?: Target;
   body?: Record<string, unknown>;
   /** sign in afresh for this request (it ends the session) */
   fresh?: boolean;
+  /** the address to call, for a route whose path has a wildcard */
+  url?: string;
+  headers?: Record<string, string>;
   expect: Record<Who, number>;
 }
 
 const page = (rep: number, manager: number, trainer: number, admin: number): Record<Who, number> => ({ anonymous: 303, rep, manager, trainer, admin });
 const api = (rep: number, manager: number, trainer: number, admin: number): Record<Who, number> => ({ anonymous: 401, rep, manager, trainer, admin });
+const SAME_ORIGIN = { 'Sec-Fetch-Site': 'same-origin' };
 const everyone = (status: number): Record<Who, number> => ({ anonymous: status, rep: status, manager: status, trainer: status, admin: status });
 
 const MATRIX: Record<string, Case[]> = {
@@ -133,6 +139,17 @@ const MATRIX: Record<string, Case[]> = {
   'GET /admin/review-delegates': [{ expect: page(403, 403, 403, 200) }],
   'POST /admin/review-delegates': [{ body: { managerId: 'nope' }, expect: page(403, 403, 403, 404) }],
   'GET /reviews': [{ expect: page(403, 200, 403, 403) }],
+  'GET /reinforcement': [{ expect: page(200, 403, 403, 403) }],
+  'GET /reinforcement/deliveries/:id': [
+    { target: 'ownDelivery', expect: page(200, 403, 403, 403) },
+    { target: 'otherDelivery', expect: page(404, 403, 403, 403) },
+  ],
+  'POST /reinforcement/deliveries/:id/answers': [
+    { target: 'ownDelivery', body: { key: 'nope' }, expect: page(422, 403, 403, 403) },
+    { target: 'otherDelivery', body: { key: 'basics.q1', 'answer:q1': '0' }, expect: page(404, 403, 403, 403) },
+  ],
+  'GET /reinforcement/settings': [{ expect: page(200, 403, 403, 403) }],
+  'POST /reinforcement/settings': [{ body: {}, expect: page(422, 403, 403, 403) }],
   'GET /reviews/:id': [{ expect: page(403, 404, 403, 403) }],
   'POST /reviews/:id/decision': [{ body: { action: 'approve' }, expect: page(403, 404, 403, 403) }],
   'POST /reviews/:id/coaching': [{ expect: page(403, 404, 403, 403) }],
@@ -208,6 +225,18 @@ const MATRIX: Record<string, Case[]> = {
   'GET /reports/transfer': [{ expect: page(403, 403, 200, 200) }],
   'GET /reports/transfer/managers.csv': [{ expect: page(403, 403, 200, 200) }],
   'GET /reports/transfer/reps.csv': [{ expect: page(403, 403, 200, 200) }],
+  // Bull Board (admins): its page, its files and its JSON API; the API's state-changing calls come
+  // from the board's own page (same origin) instead of carrying the CSRF token
+  'GET /admin/queues{/*rest}': [{ url: '/admin/queues', expect: page(403, 403, 403, 200) }],
+  'GET /admin/queues/static/*path': [{ url: '/admin/queues/static/locales/en-US/messages.json', expect: page(403, 403, 403, 200) }],
+  'GET /admin/queues/api/*rest': [{ url: '/admin/queues/api/queues', expect: page(403, 403, 403, 200) }],
+  'PUT /admin/queues/api/*rest': [{ url: '/admin/queues/api/queues/onramp/retry/failed', headers: SAME_ORIGIN, expect: page(403, 403, 403, 200) }],
+  'PATCH /admin/queues/api/*rest': [{ url: '/admin/queues/api/queues/onramp/no-such-job/priority', headers: SAME_ORIGIN, body: { priority: 1 }, expect: page(403, 403, 403, 404) }],
+  'POST /admin/queues/api/*rest': [{ url: '/admin/queues/api/queues/onramp/add', headers: SAME_ORIGIN, body: { name: 'matrix', data: {} }, expect: page(403, 403, 403, 200) }],
+  'GET /reports/retention': [{ expect: page(403, 403, 200, 200) }],
+  'GET /reports/retention/curve.csv': [{ expect: page(403, 403, 200, 200) }],
+  'GET /reports/retention/items.csv': [{ expect: page(403, 403, 200, 200) }],
+  'GET /reports/retention/reps.csv': [{ expect: page(403, 403, 200, 200) }],
 };
 
 const EMAILS: Record<Exclude<Who, 'anonymous'>, string> = {
@@ -260,6 +289,9 @@ beforeAll(async () => {
   ids.attempt = await attemptOf(people.rep1, ids.ownEnrollment);
   ids.otherAttempt = await attemptOf(people.rep4, ids.otherEnrollment);
   ids.otherModule = { enrollmentId: ids.otherEnrollment, moduleId: 'intro' };
+  // completing intro put its reinforcement question in both decks: deliver it, two days on
+  ids.ownDelivery = await deliverLater(ctx.container, people.rep1.id);
+  ids.otherDelivery = await deliverLater(ctx.container, people.rep4.id);
   const inAWeek = new Date(Date.now() + 7 * 86_400_000);
   const scheduled = await ctx.container.sessions.schedule(
     { id: people.trainer.id, role: 'trainer' },
@@ -287,9 +319,9 @@ describe('authorization matrix', () => {
           const me = who === 'anonymous' ? undefined : (await ctx.container.accounts.findByEmail(EMAILS[who]))!.id;
           const target = c.target === 'self' ? (me ?? people.rep1.id) : c.target ? ids[c.target]! : undefined;
           const params: Record<string, string> = typeof target === 'string' ? { id: target } : (target ?? {});
-          const url = path.replace(/:(\w+)/g, (_m, name: string) => params[name] ?? `:${name}`);
+          const url = c.url ?? path.replace(/:(\w+)/g, (_m, name: string) => params[name] ?? `:${name}`);
           const { agent, csrf } = await browserFor(who, c.fresh);
-          const req = agent[method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'](url).set('X-CSRF-Token', csrf).set('Accept', 'text/html,application/json');
+          const req = agent[method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](url).set('X-CSRF-Token', csrf).set('Accept', 'text/html,application/json').set(c.headers ?? {});
           // as xAPI clients do: without it the LRS answers 400 before it looks at credentials
           if (path.startsWith('/xapi/')) void req.set('X-Experience-API-Version', '1.0.3');
           const body = c.body && Object.fromEntries(Object.entries(c.body).map(([k, v]) => [k, v === 'OWN_ENROLLMENT' ? ids.ownEnrollment : v]));

@@ -3,7 +3,7 @@ import { QueueEvents, type ConnectionOptions, type Worker } from 'bullmq';
 import { connectRedis } from '../../src/infra/redis.js';
 import { QUEUE_NAME } from '../../src/infra/queue.js';
 import { assertRegistryComplete, JOBS } from '../../src/jobs/registry.js';
-import { scheduleRepeatingJobs, startWorker } from '../../src/jobs/worker.js';
+import { jobDepsOf, scheduleRepeatingJobs, startWorker } from '../../src/jobs/worker.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 
 let ctx: TestContext;
@@ -15,7 +15,7 @@ beforeAll(async () => {
   ctx = await createTestContext();
   const redis = connectRedis(ctx.config.redisUrl!, 'test-worker');
   extra.push(redis);
-  worker = startWorker(redis, ctx.config.redisPrefix, { mongo: ctx.container.mongo, log: ctx.container.log, assessments: ctx.container.assessments, forwarding: ctx.container.forwarding, email: ctx.container.email });
+  worker = startWorker(redis, ctx.config.redisPrefix, jobDepsOf(ctx.container));
   await worker.waitUntilReady();
   const eventsRedis = connectRedis(ctx.config.redisUrl!, 'test-events');
   extra.push(eventsRedis);
@@ -47,7 +47,7 @@ describe('the worker on real Redis', () => {
     await scheduleRepeatingJobs(ctx.container.queue);
     await scheduleRepeatingJobs(ctx.container.queue);
     const schedulers = await ctx.container.queue.getJobSchedulers();
-    expect(schedulers.map((s) => s.key).sort()).toEqual(['reviews.remindOverdue', 'xapi.forward']);
+    expect(schedulers.map((s) => s.key).sort()).toEqual(['reinforcement.reconcile', 'reviews.remindOverdue', 'xapi.forward']);
   });
 
   it('refuses to boot when a job has no handler', () => {

@@ -20,7 +20,7 @@ export interface TestContext {
 }
 
 /** A container and app on a database and Redis key prefix of this test file's own. */
-export async function createTestContext(env: Record<string, string> = {}): Promise<TestContext> {
+export async function createTestContext(env: Record<string, string> = {}, options: { now?: () => Date } = {}): Promise<TestContext> {
   const id = randomUUID().replace(/-/g, '').slice(0, 12);
   const dataDir = mkdtempSync(join(tmpdir(), 'onramp-ctx-'));
   const config = loadConfig({
@@ -35,7 +35,7 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
     LOG_PRETTY: 'false',
     ...env,
   }) as Config & { mongodbUrl: string; redisUrl: string };
-  const container = await createContainer(config, createLogger(config), 'test');
+  const container = await createContainer(config, createLogger(config), 'test', options);
   const app = createApp(container);
   return {
     config,

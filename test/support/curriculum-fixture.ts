@@ -1,3 +1,7 @@
+import type { Container } from '../../src/container.js';
+import { ReinforcementService } from '../../src/features/reinforcement/service.js';
+import { DeliveryScheduler } from '../../src/features/reinforcement/scheduler.js';
+import { LocalLocker } from '../../src/infra/locks.js';
 import type { ProgressFacts } from '../../src/engine/curriculum.js';
 import type { SourceFile } from '../../src/content/validate.js';
 
@@ -62,6 +66,7 @@ questions:
   - id: q1
     type: single
     module: intro
+    reinforcement: true
     prompt: Which is right?
     options:
       - text: This one
@@ -97,4 +102,16 @@ steps:
 export async function unlockTransfer(enrollments: { applyEvent: (id: string, change: (facts: ProgressFacts) => ProgressFacts | null) => Promise<unknown> }, enrollmentId: string): Promise<void> {
   const at = new Date().toISOString();
   await enrollments.applyEvent(enrollmentId, (facts) => ({ ...facts, completed: { ...facts.completed, intro: at }, scores: { ...facts.scores, check: { best: 100, at } } }));
+}
+
+/**
+ * Delivers a rep's due reinforcement questions as the worker would, `days` from now (their first
+ * question comes the day after the module): returns the delivery's id.
+ */
+export async function deliverLater(c: Container, userId: string, days = 3): Promise<string> {
+  const later = () => new Date(Date.now() + days * 86_400_000);
+  const worker = new ReinforcementService(c.models, c.curricula, new DeliveryScheduler(c.queue, later), new LocalLocker(), c.log, undefined, later);
+  const outcome = await worker.deliver(userId);
+  if (outcome.status !== 'delivered') throw new Error(`Nothing was delivered to ${userId}: ${outcome.status}`);
+  return outcome.deliveryId;
 }

@@ -6,7 +6,7 @@ import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalLocker } from '../../src/infra/locks.js';
 import { connectRedis } from '../../src/infra/redis.js';
-import { startWorker } from '../../src/jobs/worker.js';
+import { jobDepsOf, startWorker } from '../../src/jobs/worker.js';
 import { XapiForwardClient, type ForwardClient, type SendOutcome } from '../../src/xapi/forward/client.js';
 import { StatementForwarder } from '../../src/xapi/forward/outbox.js';
 import { parseMixed, writeMixed, type AttachmentPart } from '../../src/xapi/lrs/multipart.js';
@@ -162,7 +162,7 @@ describe('forwarding every statement to an external LRS through an outage', () =
     // 4. The real job path: the kicks queued while no worker ran, picked up by a worker now;
     //    two more drains race it (one batch in flight at a time, whoever sends it).
     workerRedis = connectRedis(ctx.config.redisUrl!, 'test-forward-worker');
-    worker = startWorker(workerRedis, ctx.config.redisPrefix, { mongo: ctx.container.mongo, log: ctx.container.log, assessments: ctx.container.assessments, forwarding: ctx.container.forwarding, email: ctx.container.email });
+    worker = startWorker(workerRedis, ctx.config.redisPrefix, jobDepsOf(ctx.container));
     await Promise.all([ctx.container.forwarding.drain(), ctx.container.forwarding.drain()]);
     await vi.waitFor(async () => expect((await backlog()).pending).toBe(0), { timeout: 60_000, interval: 200 });
 

@@ -37,7 +37,7 @@ export function answersFromForm(body: Record<string, unknown>, items: PresentedI
 }
 
 /** Presented items with what the rep has answered so far, ready for the form. */
-function formItems(items: PresentedItem[], answers: Record<string, unknown>) {
+export function formItems(items: PresentedItem[], answers: Record<string, unknown>) {
   const chosen = (key: string) => ([] as unknown[]).concat(answers[key] ?? []);
   const decorate = (part: Extract<PresentedItem, { type: 'single' | 'multiple' | 'truefalse' | 'numeric' }> | (PresentedItem & { type: 'scenario' })['parts'][number]) =>
     part.type === 'numeric'

@@ -17,6 +17,8 @@ import { CurriculumService } from '../curricula/service.js';
 import { enrollmentModels } from '../enrollment/model.js';
 import { EnrollmentService } from '../enrollment/service.js';
 import { seedDemoLearning } from './learning.js';
+import { seedDemoReinforcement } from './reinforcement.js';
+import { reinforcementModels } from '../reinforcement/model.js';
 import { liveSessionModels } from '../sessions/model.js';
 import { LiveSessionService } from '../sessions/service.js';
 import { submissionModels } from '../transfer/model.js';
@@ -28,7 +30,7 @@ import { LrsCredentialService, lrsCredentialModels } from '../../xapi/lrs/creden
  * at different points of the sample curriculum. Runs alone, so an in-process lock is enough.
  */
 export async function prepareLocalRun(conn: Connection, config: Config, log: Logger): Promise<{ seededUsers: boolean; lines: string[] }> {
-  const models = { ...accountModels(conn), ...curriculumModels(conn), ...enrollmentModels(conn), ...liveSessionModels(conn), ...submissionModels(conn) };
+  const models = { ...accountModels(conn), ...curriculumModels(conn), ...enrollmentModels(conn), ...liveSessionModels(conn), ...submissionModels(conn), ...reinforcementModels(conn) };
   await Promise.all(Object.values(models).map((m) => m.init()));
   const accounts = new AccountService(models);
   const curricula = new CurriculumService(models, new Cmi5Store(conn));
@@ -68,6 +70,13 @@ export async function prepareLocalRun(conn: Connection, config: Config, log: Log
       return 0;
     });
     if (enrolled) lines.push(`demo: ${enrolled} reps enrolled at different points of the sample curriculum, 2 live sessions scheduled`);
+    if (enrolled) {
+      const r = await seedDemoReinforcement({ models, curricula, log }, new Date()).catch((err: Error) => {
+        log.warn(`demo reinforcement history skipped: ${err.message}`);
+        return null;
+      });
+      if (r) lines.push(`demo: reinforcement history for ${r.reps} reps (${r.deliveries} deliveries, ${r.answers} answers)`);
+    }
   }
   return { seededUsers, lines };
 }

@@ -46,6 +46,16 @@ export const EMAIL_TEMPLATES = {
   'submission-approved': z.object({ repName: name, managerName: name, itemTitle: title, comment, link }).strict(),
   /** to a manager: a review is past its due date */
   'review-overdue': z.object({ managerName: name, repName: name, itemTitle: title, submittedAt: when, dueAt: when.optional(), timeZone, link }).strict(),
+  /** to a rep: today's reinforcement questions, each linked straight to itself */
+  'reinforcement-delivery': z
+    .object({
+      repName: name,
+      questions: z.array(z.object({ prompt: z.string().trim().min(1).max(2000), moduleTitle: title, link })).min(1).max(20),
+      streak: z.number().int().min(0),
+      link,
+      settingsLink: link,
+    })
+    .strict(),
 };
 
 export type EmailTemplateName = keyof typeof EMAIL_TEMPLATES;
@@ -71,6 +81,8 @@ export class EmailTemplates {
     private readonly dir = `${TEMPLATES_DIR}/emails`,
   ) {
     this.hb.registerHelper('date', (value: unknown, tz: unknown) => formatDate(value, typeof tz === 'string' ? tz : undefined));
+    this.hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+    this.hb.registerHelper('add', (a: unknown, b: unknown) => Number(a) + Number(b));
     this.layout = { text: this.compile('layout.text.hbs', true), html: this.compile('layout.html.hbs', false) };
     for (const template of EMAIL_TEMPLATE_NAMES) {
       const source = this.read(`${template}.text.hbs`);
@@ -91,13 +103,20 @@ export class EmailTemplates {
     if (!parsed.success) {
       throw new ValidationFailed(parsed.error.issues.map((i) => ({ path: `data.${i.path.join('.')}`, message: i.message })), `Email "${template}": some of the data is not valid.`);
     }
-    const values: Record<string, unknown> = { ...parsed.data };
-    if (typeof values.link === 'string' && values.link.startsWith('/')) values.link = `${this.appUrl}${values.link}`;
+    const values = this.absoluteLinks(parsed.data) as Record<string, unknown>;
     // one line, whatever the data holds (a header cannot be split by a name with a line break in it)
     const subject = parts.subject(values).replace(/\s+/g, ' ').trim();
     const text = this.layout.text({ body: parts.text(values).trim(), subject, appUrl: this.appUrl }).trim() + '\n';
     const html = this.layout.html({ body: parts.html(values).trim(), subject, appUrl: this.appUrl });
     return { subject, html, text };
+  }
+
+  /** Every `link` / `…Link` field, at any depth, made absolute with PUBLIC_URL. */
+  private absoluteLinks(value: unknown, key = ''): unknown {
+    if (typeof value === 'string') return (key === 'link' || key.endsWith('Link')) && value.startsWith('/') ? `${this.appUrl}${value}` : value;
+    if (Array.isArray(value)) return value.map((v) => this.absoluteLinks(v));
+    if (value && typeof value === 'object' && !(value instanceof Date)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.absoluteLinks(v, k)]));
+    return value;
   }
 
   private read(file: string): string {

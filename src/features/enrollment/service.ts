@@ -39,11 +39,11 @@ export interface EnrollmentListener {
 }
 
 export class EnrollmentService {
-  private listener: EnrollmentListener | undefined;
+  private readonly listeners: EnrollmentListener[] = [];
 
-  /** Wired once in the container. */
+  /** Wired once in the container: the xAPI recorder, reinforcement. */
   listen(listener: EnrollmentListener): void {
-    this.listener = listener;
+    this.listeners.push(listener);
   }
 
   /** The event as the listener needs it. */
@@ -98,9 +98,9 @@ export class EnrollmentService {
     // two enrollments of one rep at once: the unique index lets one in, the other finds it
     const res = await upsert().catch((err: { code?: number }) => (err.code === 11000 ? { upsertedCount: 0 } : Promise.reject(err)));
     const enrollment = await this.m.Enrollment.findOne({ userId: user!._id, curriculumId: input.curriculumId }).lean<EnrollmentDoc>();
-    if (res.upsertedCount === 1 && this.listener) {
+    if (res.upsertedCount === 1) {
       const rep = { id: String(user!._id), name: user!.name, email: user!.email };
-      await this.listener.enrolled({ enrollmentId: String(enrollment!._id), curriculum: version.content.definition, versionId: version._id, rep }, enrollment!.createdAt.toISOString(), enrollment!.cohort, enrollment!.startDate);
+      for (const l of this.listeners) await l.enrolled({ enrollmentId: String(enrollment!._id), curriculum: version.content.definition, versionId: version._id, rep }, enrollment!.createdAt.toISOString(), enrollment!.cohort, enrollment!.startDate);
     }
     return { enrollment: enrollment!, created: res.upsertedCount === 1 };
   }
@@ -233,7 +233,7 @@ export class EnrollmentService {
         { $set: { facts, roadmap, computedOn: view.today }, $inc: { rev: 1 } },
       );
       if (res.modifiedCount === 1) {
-        await this.listener?.progressed(this.eventOf(view), { facts: doc.facts, roadmap: view.roadmap }, { facts, roadmap });
+        for (const l of this.listeners) await l.progressed(this.eventOf(view), { facts: doc.facts, roadmap: view.roadmap }, { facts, roadmap });
         return { ...view, enrollment: { ...doc, facts, roadmap, computedOn: view.today, rev: doc.rev + 1 }, roadmap };
       }
     }

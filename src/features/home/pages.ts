@@ -4,6 +4,7 @@ import { actorOf } from '../accounts/service.js';
 import { presentRoadmap } from '../enrollment/presenters.js';
 import { systemStatus } from '../system/api.js';
 import type { ReviewItem } from '../transfer/review.js';
+import { todayCard } from '../reinforcement/pages.js';
 
 const DAY = 86_400_000;
 /** how many of the oldest waiting reviews the manager's home lists */
@@ -38,8 +39,8 @@ export function homePageRoutes(c: Container): RouteDef[] {
         const actor = actorOf(user);
         switch (user.role) {
           case 'rep': {
-            const [manager, views] = await Promise.all([user.managerId ? c.accounts.findActive(user.managerId) : undefined, c.enrollments.mine(actor)]);
-            return res.render('home/rep', { title: 'Home', manager, roadmaps: views.map(presentRoadmap) });
+            const [manager, views, questions] = await Promise.all([user.managerId ? c.accounts.findActive(user.managerId) : undefined, c.enrollments.mine(actor), c.reinforcement.overview(actor, 0)]);
+            return res.render('home/rep', { title: 'Home', manager, roadmaps: views.map(presentRoadmap), questions: todayCard(questions) });
           }
           case 'manager': {
             const [team, views, queue] = await Promise.all([c.accounts.team(actor), c.enrollments.list(actor), c.reviews.queue(actor)]);
