@@ -12,7 +12,7 @@ export const deliveryJobId = (userId: string): string => `rf-${userId}`;
  * spread over months never add up to a job failed for good. (One that does is restarted by the
  * recovery sweep an hour later.)
  */
-const JOB_OPTIONS = { attempts: 25, backoff: { type: 'capped' } } as const;
+export const JOB_OPTIONS = { attempts: 25, backoff: { type: 'capped' } } as const;
 
 /** What the job carries: the rep's id and nothing else (the worker reads the deck when it runs). */
 export interface DeliveryJobData {
