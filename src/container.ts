@@ -41,6 +41,7 @@ import { EmailTemplates } from './features/email/templates.js';
 import { reinforcementModels, type ReinforcementModels } from './features/reinforcement/model.js';
 import { ReinforcementService } from './features/reinforcement/service.js';
 import { DeliveryScheduler } from './features/reinforcement/scheduler.js';
+import { RepSummaries, SummaryRefresher, summaryModels, type SummaryModels } from './features/dashboards/summaries.js';
 
 /**
  * The composition root: infrastructure → models → services, wired once. The HTTP app, the
@@ -53,7 +54,7 @@ export interface Container {
   redis: Redis;
   queue: Queue;
   sessionStore: RedisSessionStore;
-  models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels & AssessmentModels & LrsCredentialModels & SubmissionModels & EmailModels & ReinforcementModels;
+  models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels & AssessmentModels & LrsCredentialModels & SubmissionModels & EmailModels & ReinforcementModels & SummaryModels;
   accounts: AccountService;
   curricula: CurriculumService;
   enrollments: EnrollmentService;
@@ -82,6 +83,8 @@ export interface Container {
   reinforcement: ReinforcementService;
   /** the one delayed delivery job per rep */
   deliveries: DeliveryScheduler;
+  /** the per-enrollment rollups the dashboards read */
+  summaries: RepSummaries;
   /** MongoDB and Redis both answer (what /readyz reports) */
   readiness(): Promise<{ mongo: string; redis: string; ok: boolean }>;
   close(): Promise<void>;
@@ -94,7 +97,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo), ...assessmentModels(mongo), ...lrsCredentialModels(mongo), ...submissionModels(mongo), ...emailModels(mongo), ...reinforcementModels(mongo) };
+  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo), ...assessmentModels(mongo), ...lrsCredentialModels(mongo), ...submissionModels(mongo), ...emailModels(mongo), ...reinforcementModels(mongo), ...summaryModels(mongo) };
   await Promise.all(Object.values(models).map((m) => m.init())); // indexes exist before the first write
   const accounts = new AccountService(models);
   const curricula = new CurriculumService(models, new Cmi5Store(mongo));
@@ -151,6 +154,12 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   const reinforcement = new ReinforcementService(models, curricula, deliveries, new RedisLocker(redis, config.redisPrefix, 10_000, 12_000), log, email, options.now);
   enrollments.listen(reinforcement);
   reinforcement.listen(recorder);
+  const summaries = new RepSummaries(models, curricula, log);
+  const refresher = new SummaryRefresher(queue, log);
+  enrollments.listen(refresher);
+  reinforcement.listen(refresher);
+  transfer.events.listen(refresher);
+  reviews.events.listen(refresher);
   if (new URL(config.cmi5ContentUrl).origin === new URL(config.publicUrl).origin && name === 'web') {
     log.warn('cmi5 content is served from Onramp\'s own origin: set CMI5_CONTENT_URL to a second host name of this server so course packages cannot reach Onramp pages');
   }
@@ -181,6 +190,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     reviewDelegates,
     reinforcement,
     deliveries,
+    summaries,
     async readiness() {
       const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);
       const mongoState = m.status === 'fulfilled' ? 'ok' : (m.reason as Error).message;

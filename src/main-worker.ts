@@ -13,6 +13,9 @@ export async function runWorker(config: Config & { mongodbUrl: string; redisUrl:
   await scheduleRepeatingJobs(container.queue);
   const resynced = await container.reinforcement.resync();
   if (resynced) log.info({ reps: resynced }, 'reinforcement deliveries scheduled');
+  // rollups missing (a first start on an existing database, a restore): build them now, in the worker
+  const [summaries, enrollments] = await Promise.all([container.models.RepSummary.estimatedDocumentCount(), container.models.Enrollment.estimatedDocumentCount()]);
+  if (summaries < enrollments) await container.queue.add('dashboards.refreshAll', {}, { deduplication: { id: 'dashboards.refreshAll.start' } });
   const worker = startWorker(workerRedis, config.redisPrefix, { ...jobDepsOf(container), log });
   await worker.waitUntilReady();
   log.info('worker ready');

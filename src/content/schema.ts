@@ -13,6 +13,7 @@ const text = z.string({ error: 'must be text' }).trim().min(1, 'must not be empt
 const percent = z.number({ error: 'must be a number' }).min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100');
 const day = z.number({ error: 'must be a whole number of days' }).int('must be a whole number of days').min(0, 'must be 0 or more');
 const ids = z.array(id, { error: 'must be a list of ids' });
+const weight = z.number({ error: 'must be a number' }).min(0, 'must be 0 or more').max(100, 'must be at most 100');
 
 export const curriculumFile = z
   .object({
@@ -41,6 +42,33 @@ export const curriculumFile = z
         { error: 'must be a list of phases' },
       )
       .min(1, 'needs at least one phase'),
+    /** the readiness score: per objective, which evidence counts and how much */
+    readiness: z
+      .object({
+        objectives: z
+          .array(
+            z
+              .object({
+                id,
+                title: text,
+                pretest: id.optional(),
+                posttest: id.optional(),
+                retest: id.optional(),
+                /** modules whose reinforcement answers count as retention */
+                retention: ids.default([]),
+                /** an activity-log field of a transfer module, against its target */
+                results: z.object({ module: id, field: id }).strict().optional(),
+                weights: z
+                  .object({ pretest: weight, posttest: weight, retest: weight, retention: weight, results: weight })
+                  .partial()
+                  .strict(),
+              })
+              .strict(),
+          )
+          .min(1, 'needs at least one objective'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type CurriculumFile = z.infer<typeof curriculumFile>;

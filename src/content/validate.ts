@@ -230,6 +230,40 @@ export function validateCurriculum(folderName: string, files: SourceFile[], pack
 
   problems.push(...graphProblems(modules, byId));
 
+  // ---- readiness: what each objective's evidence points at ----
+  cur?.readiness?.objectives.forEach((o, i) => {
+    const at = (...path: (string | number)[]) => ['readiness', 'objectives', i, ...path];
+    const assessment = (key: 'pretest' | 'posttest' | 'retest') => {
+      const moduleId = o[key];
+      if (!moduleId || !modules.length) return;
+      const m = byId.get(moduleId);
+      if (!m) problems.push(cSrc.problem(at(key), `unknown module '${moduleId}'`));
+      else if (m.fm.modality !== 'assessment') problems.push(cSrc.problem(at(key), `'${moduleId}' is not an assessment (it is ${m.fm.modality})`));
+    };
+    assessment('pretest');
+    assessment('posttest');
+    assessment('retest');
+    o.retention.forEach((moduleId, j) => {
+      if (modules.length && !byId.has(moduleId)) problems.push(cSrc.problem(at('retention', j), `unknown module '${moduleId}'`));
+    });
+    if (o.results && modules.length) {
+      const m = byId.get(o.results.module);
+      const form = m?.fm.form ? forms.get(m.fm.form)?.form : undefined;
+      if (!m) problems.push(cSrc.problem(at('results', 'module'), `unknown module '${o.results.module}'`));
+      else if (!form) problems.push(cSrc.problem(at('results', 'module'), `'${o.results.module}' is not a transfer module with a form`));
+      else {
+        const field = form.activityLog.fields.find((f) => f.id === o.results!.field);
+        if (!field) problems.push(cSrc.problem(at('results', 'field'), `the form '${form.id}' logs no '${o.results.field}' (fields: ${form.activityLog.fields.map((f) => f.id).join(', ')})`));
+        else if (!(typeof (field as { target?: number }).target === 'number' && (field as { target?: number }).target! > 0)) problems.push(cSrc.problem(at('results', 'field'), `'${o.results.field}' has no target to measure results against`));
+      }
+    }
+    const has = { pretest: !!o.pretest, posttest: !!o.posttest, retest: !!o.retest, retention: o.retention.length > 0, results: !!o.results };
+    for (const [k, w] of Object.entries(o.weights)) {
+      if (w && !has[k as keyof typeof has]) problems.push(cSrc.problem(at('weights', k), `weighs ${k}, but the objective names no ${k}`));
+    }
+    if (!Object.values(o.weights).some((w) => (w ?? 0) > 0)) problems.push(cSrc.problem(at('weights'), 'at least one weight must be more than 0'));
+  });
+
   if (problems.length || !cur) return { problems: sortProblems(problems) };
 
   const definition: CurriculumDef = {
@@ -238,6 +272,7 @@ export function validateCurriculum(folderName: string, files: SourceFile[], pack
     description: cur.description,
     masteryThreshold: cur.masteryThreshold,
     ...(cur.reinforcement ? { reinforcement: cur.reinforcement } : {}),
+    ...(cur.readiness ? { readiness: cur.readiness } : {}),
     phases: cur.phases.map((p) => ({ id: p.id, title: p.title, description: p.description, targetDay: p.targetDay })),
     modules: modules.map(({ fm, body }): ModuleDef => ({
       id: fm.id,

@@ -156,6 +156,26 @@ export interface CurriculumDef {
   phases: PhaseDef[];
   /** in the order a rep meets them */
   modules: ModuleDef[];
+  /** how the readiness score is built (absent: no readiness score) */
+  readiness?: { objectives: ReadinessObjective[] };
+}
+
+export const EVIDENCE = ['pretest', 'posttest', 'retest', 'retention', 'results'] as const;
+export type Evidence = (typeof EVIDENCE)[number];
+
+/** One objective of the readiness score: the chain of evidence for it, and each link's weight. */
+export interface ReadinessObjective {
+  id: string;
+  title: string;
+  /** assessment modules */
+  pretest?: string;
+  posttest?: string;
+  retest?: string;
+  /** modules whose reinforcement answers count */
+  retention: string[];
+  /** a transfer module's activity-log field, against the field's target */
+  results?: { module: string; field: string };
+  weights: Partial<Record<Evidence, number>>;
 }
 
 // ---- the facts of one enrollment ------------------------------------------------------------------

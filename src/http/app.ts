@@ -29,6 +29,11 @@ import { reviewPageRoutes } from '../features/transfer/review-pages.js';
 import { transferReportRoutes } from '../features/transfer/report-pages.js';
 import { reinforcementPageRoutes } from '../features/reinforcement/pages.js';
 import { retentionReportRoutes } from '../features/reinforcement/analytics-pages.js';
+import { trainerDashboardRoutes } from '../features/dashboards/trainer-pages.js';
+import { managerDashboardRoutes } from '../features/dashboards/manager-pages.js';
+import { repProgressRoutes } from '../features/dashboards/rep-pages.js';
+import { readinessRoutes } from '../features/dashboards/readiness-pages.js';
+import { timelineRoutes } from '../features/timeline/pages.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -57,6 +62,11 @@ export function allRoutes(c: Container): RouteDef[] {
     ...transferReportRoutes(c),
     ...reinforcementPageRoutes(c),
     ...retentionReportRoutes(c),
+    ...trainerDashboardRoutes(c),
+    ...managerDashboardRoutes(c),
+    ...repProgressRoutes(c),
+    ...readinessRoutes(c),
+    ...timelineRoutes(c),
     ...lrsAdminRoutes(c),
     ...emailAdminRoutes(c),
     ...queueBoardRoutes(c),

@@ -18,7 +18,10 @@ interface NavItem {
 export function navFor(role: Role): NavItem[] {
   const items: NavItem[] = [{ href: '/', label: 'Home' }];
   if (role === 'rep') items.push({ href: '/roadmap', label: 'My roadmap' }, { href: '/reinforcement', label: 'Questions' });
+  if (role === 'rep') items.push({ href: '/me/progress', label: 'My progress' });
   if (role === 'manager') items.push({ href: '/enrollments', label: 'Team progress' }, { href: '/reviews', label: 'Reviews' }, { href: '/users', label: 'My team' });
+  if (role === 'manager') items.push({ href: '/team/dashboard', label: 'Coaching' });
+  if (role === 'trainer' || role === 'admin') items.push({ href: '/dashboard', label: 'Dashboard' });
   if (role === 'trainer') {
     items.push({ href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/sessions', label: 'Sessions' }, { href: '/assessments', label: 'Results' }, { href: '/reports/transfer', label: 'Transfer' }, { href: '/reports/retention', label: 'Retention' }, { href: '/users', label: 'People' });
   }

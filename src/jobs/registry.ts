@@ -11,6 +11,7 @@ import { submissionModels } from '../features/transfer/model.js';
 import { remindOverdueReviews } from '../features/transfer/reminders.js';
 import type { ReinforcementService } from '../features/reinforcement/service.js';
 import type { DeliveryScheduler } from '../features/reinforcement/scheduler.js';
+import type { RepSummaries } from '../features/dashboards/summaries.js';
 
 /**
  * Every background job: its name, the shape of its payload (ids only; handlers re-read state)
@@ -24,6 +25,7 @@ export interface JobDeps {
   email: MailService;
   reinforcement: ReinforcementService;
   deliveries: DeliveryScheduler;
+  summaries: RepSummaries;
 }
 
 /** The running job, for handlers that move their own job (BullMQ's step-job pattern). */
@@ -39,7 +41,7 @@ export interface JobDefinition<S extends z.ZodType> {
   every?: number;
 }
 
-export const JOB_NAMES = ['attempts.expire', 'xapi.forward', 'email.send', 'reviews.remindOverdue', 'reinforcement.deliver', 'reinforcement.reconcile'] as const;
+export const JOB_NAMES = ['attempts.expire', 'xapi.forward', 'email.send', 'reviews.remindOverdue', 'reinforcement.deliver', 'reinforcement.reconcile', 'dashboards.refreshRep', 'dashboards.refreshAll'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export const JOBS: { [K in JobName]: JobDefinition<z.ZodType> } = {
@@ -112,6 +114,23 @@ export const JOBS: { [K in JobName]: JobDefinition<z.ZodType> } = {
     every: 300_000,
     async handle({ reinforcement }) {
       return reinforcement.reconcile();
+    },
+  },
+  // A rep's dashboard rollup, rebuilt after an event about them (deduplicated per enrollment).
+  'dashboards.refreshRep': {
+    payload: z.object({ enrollmentId: z.string().regex(/^[a-f0-9]{24}$/) }).strict(),
+    async handle({ summaries }, { enrollmentId }: { enrollmentId: string }) {
+      return { refreshed: (await summaries.refresh(enrollmentId)) !== null };
+    },
+  },
+  // Every rollup, rebuilt: catches what no event announces (a rep moved to another manager).
+  'dashboards.refreshAll': {
+    payload: z.object({}).strict(),
+    every: 6 * 3_600_000,
+    async handle({ summaries, log }) {
+      const refreshed = await summaries.refreshAll();
+      log.info({ refreshed }, 'rebuilt the dashboard rollups');
+      return { refreshed };
     },
   },
 };

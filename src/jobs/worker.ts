@@ -6,7 +6,7 @@ import type { Container } from '../container.js';
 
 /** What the handlers need, from the container. */
 export function jobDepsOf(c: Container): JobDeps {
-  return { mongo: c.mongo, log: c.log, assessments: c.assessments, forwarding: c.forwarding, email: c.email, reinforcement: c.reinforcement, deliveries: c.deliveries };
+  return { mongo: c.mongo, log: c.log, assessments: c.assessments, forwarding: c.forwarding, email: c.email, reinforcement: c.reinforcement, deliveries: c.deliveries, summaries: c.summaries };
 }
 
 export async function scheduleRepeatingJobs(queue: Queue): Promise<void> {
@@ -54,5 +54,7 @@ export function startWorker(connection: Redis, prefix: string, deps: JobDeps, co
     { connection: connection as unknown as ConnectionOptions, prefix: `${prefix}:bull`, concurrency, settings: { backoffStrategy: cappedBackoff }, ...timing },
   );
   worker.on('failed', (job, err) => deps.log.error({ job: job?.name, jobId: job?.id, err }, 'job failed'));
+  // e.g. "could not renew lock" when a job moved itself to a later slot while its lock was renewed
+  worker.on('error', (err) => deps.log.warn({ err }, 'worker error'));
   return worker;
 }

@@ -60,4 +60,12 @@ describe('demo reinforcement', () => {
     expect(report.text).toContain('<svg');
     expect(report.text).not.toContain('No answers yet');
   });
+
+  it('records the demo history as xAPI statements, so a rep’s timeline has it', async () => {
+    const trainer = await signIn(ctx.app, 'trainer@demo.onramp.dev');
+    for (const category of ['enrollment', 'module', 'reinforcement', 'live-session']) {
+      const res = await trainer.agent.get(`/api/people/${ids.rep4}/timeline?category=${category}`).expect(200);
+      expect((res.body.events as unknown[]).length, category).toBeGreaterThan(0);
+    }
+  });
 });

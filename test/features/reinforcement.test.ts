@@ -1,5 +1,4 @@
 import type { Worker } from 'bullmq';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCurriculum } from '../../src/content/validate.js';
 import { localParts } from '../../src/engine/reinforcement.js';
@@ -10,6 +9,7 @@ import { connectRedis } from '../../src/infra/redis.js';
 import { jobDepsOf, startWorker } from '../../src/jobs/worker.js';
 import { fixtureFiles } from '../support/curriculum-fixture.js';
 import { createTestContext, seedPeople, signIn, type DemoPeople, type SignedIn, type TestContext } from '../support/context.js';
+import { until } from '../support/until.js';
 
 /**
  * The whole loop against the real worker and Redis, on a clock the test moves forward: a rep
@@ -72,16 +72,6 @@ const deliveries = async () => ctx.container.models.Delivery.find({ userId: peop
 async function runsAt(): Promise<number> {
   const score = await ctx.container.redis.zscore(ctx.container.queue.keys.delayed!, deliveryJobId(people.rep1.id));
   return Math.floor(Number(score) / 0x1000);
-}
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** Moves the clock to the rep's next slot and lets Redis fire the job now; waits for the delivery. */

@@ -237,6 +237,46 @@ const MATRIX: Record<string, Case[]> = {
   'GET /reports/retention/curve.csv': [{ expect: page(403, 403, 200, 200) }],
   'GET /reports/retention/items.csv': [{ expect: page(403, 403, 200, 200) }],
   'GET /reports/retention/reps.csv': [{ expect: page(403, 403, 200, 200) }],
+  'GET /dashboard': [{ expect: page(403, 403, 200, 200) }],
+  'GET /dashboard/status.csv': [{ expect: page(403, 403, 200, 200) }],
+  'GET /dashboard/funnel.csv': [{ expect: page(403, 403, 200, 200) }],
+  'GET /dashboard/ramp.csv': [{ expect: page(403, 403, 200, 200) }],
+  'GET /dashboard/overdue.csv': [{ expect: page(403, 403, 200, 200) }],
+  'GET /dashboard/assessments.csv': [{ expect: page(403, 403, 200, 200) }],
+  'GET /dashboard/managers.csv': [{ expect: page(403, 403, 200, 200) }],
+  'GET /dashboard/results.csv': [{ expect: page(403, 403, 200, 200) }],
+  'GET /dashboard/results-totals.csv': [{ expect: page(403, 403, 200, 200) }],
+  // the coaching view: managers, their own team only (the team comes from the signed-in manager)
+  'GET /team/dashboard': [{ expect: page(403, 200, 403, 403) }],
+  'GET /team/dashboard.csv': [{ expect: page(403, 200, 403, 403) }],
+  'GET /me/progress': [{ expect: page(200, 403, 403, 403) }],
+  // readiness is a rep's: the rep, their manager, trainers and admins; 404 otherwise (also for a person who is not a rep)
+  'GET /people/:id/readiness': [
+    { target: 'self', expect: page(200, 404, 404, 404) },
+    { target: 'team', expect: page(404, 200, 200, 200) },
+    { target: 'other', expect: page(404, 404, 200, 200) },
+  ],
+  'GET /api/people/:id/readiness': [
+    { target: 'self', expect: api(200, 404, 404, 404) },
+    { target: 'team', expect: api(404, 200, 200, 200) },
+    { target: 'other', expect: api(404, 404, 200, 200) },
+  ],
+  // the learner timeline: enrollments.read (the person, their manager, trainers and admins; 404 outside scope)
+  'GET /people/:id/timeline': [
+    { target: 'self', expect: page(200, 200, 200, 200) },
+    { target: 'team', expect: page(404, 200, 200, 200) },
+    { target: 'other', expect: page(404, 404, 200, 200) },
+  ],
+  'GET /people/:id/timeline.csv': [
+    { target: 'self', expect: page(200, 200, 200, 200) },
+    { target: 'team', expect: page(404, 200, 200, 200) },
+    { target: 'other', expect: page(404, 404, 200, 200) },
+  ],
+  'GET /api/people/:id/timeline': [
+    { target: 'self', expect: api(200, 200, 200, 200) },
+    { target: 'team', expect: api(404, 200, 200, 200) },
+    { target: 'other', expect: api(404, 404, 200, 200) },
+  ],
 };
 
 const EMAILS: Record<Exclude<Who, 'anonymous'>, string> = {

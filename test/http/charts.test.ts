@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DASHES, escapeXml, lineChart, MARKERS, markerSvg, OKABE_ITO, segments, seriesStyles, swatchSvg } from '../../src/http/charts.js';
+import { BAR_PATTERNS, barChart, DASHES, escapeXml, lineChart, MARKERS, markerSvg, niceScale, OKABE_ITO, segments, seriesStyles, swatchSvg } from '../../src/http/charts.js';
 
 const base = {
   id: 'c1',
@@ -124,5 +124,117 @@ describe('markers and swatches', () => {
     const s = swatchSvg(seriesStyles([{ emphasis: true }])[0]!);
     expect(s).toContain('aria-hidden="true"');
     expect(s).not.toMatch(/style=/);
+  });
+});
+
+describe('nice scales', () => {
+  it('end on a round number above the largest value, with about five ticks 1, 2 or 5 apart', () => {
+    expect(niceScale(5)).toEqual({ max: 5, ticks: [0, 1, 2, 3, 4, 5] });
+    expect(niceScale(100)).toEqual({ max: 100, ticks: [0, 20, 40, 60, 80, 100] });
+    expect(niceScale(108)).toEqual({ max: 150, ticks: [0, 50, 100, 150] });
+    expect(niceScale(0)).toEqual({ max: 1, ticks: [0, 1] });
+    expect(niceScale(3)).toEqual({ max: 3, ticks: [0, 1, 2, 3] }); // counts: never a tick at 0.5
+  });
+});
+
+describe('bar chart', () => {
+  const bars = {
+    id: 'b1',
+    title: 'Reps per module',
+    description: 'Intro: 4 started, 3 done.',
+    categories: ['Intro', 'Check <1> & "2"'],
+    xLabel: 'Reps',
+    yLabel: 'Module',
+  };
+  const grouped = barChart({
+    ...bars,
+    series: [
+      { name: 'Started', values: [4, 2], notes: ['of 5', null] },
+      { name: 'Done', values: [3, null] },
+    ],
+    reference: { name: 'Target', values: [5, null] },
+    max: 5,
+  });
+
+  it('is an accessible image: role, label, title and description', () => {
+    expect(grouped.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(grouped).toContain('role="img"');
+    expect(grouped).toContain('aria-label="Reps per module"');
+    expect(grouped).toContain('aria-describedby="b1-desc"');
+    expect(grouped).toContain('<title id="b1-title">Reps per module</title>');
+    expect(grouped).toContain('<desc id="b1-desc">Intro: 4 started, 3 done.</desc>');
+  });
+
+  it('labels both axes, the categories and the value ticks', () => {
+    expect(grouped).toContain('font-weight="600">Reps</text>');
+    expect(grouped).toContain('transform="rotate(-90)" text-anchor="middle" font-weight="600">Module</text>');
+    for (const t of ['0', '1', '2', '3', '4', '5']) expect(grouped).toContain(`>${t}</text>`);
+    expect(grouped).toContain('<title>Intro</title>Intro</text>');
+  });
+
+  it('draws horizontal bars to scale: 5 of 5 reaches the end of the axis, 0 starts at it', () => {
+    // width 640: plot from x 230 to 584 (354 wide); 4 of 5 → 283.2 wide, 3 of 5 → 212.4 wide
+    expect(grouped).toContain('<rect x="230" y="17" width="283.2" height="14"');
+    expect(grouped).toContain('<rect x="230" y="33" width="212.4" height="14"');
+    expect(grouped).toContain('<line x1="584" y1="13"'); // the reference tick at 5
+  });
+
+  it('colours the series with Okabe–Ito, each with its own pattern, and uses no style attribute', () => {
+    expect(grouped).toContain(`fill="${OKABE_ITO[0]}"`);
+    expect(grouped).toContain(`fill="${OKABE_ITO[1]}"`);
+    expect(grouped).toContain(`<pattern id="b1-pattern-1"`);
+    expect(grouped).toContain('fill="url(#b1-pattern-1)"');
+    expect(BAR_PATTERNS[0]).toBeNull();
+    expect(grouped).not.toMatch(/\sstyle=/);
+    expect(grouped).not.toMatch(/<style/);
+    expect(grouped).not.toMatch(/<script/);
+    const coloured = barChart({ ...bars, series: [{ name: 'Behind', colour: '#D55E00', values: [1, 2] }] });
+    expect(coloured).toContain('fill="#D55E00"');
+  });
+
+  it('gives every bar a tooltip and writes its value beside it; a missing value draws no bar', () => {
+    expect(grouped).toContain('<title>Started — Intro: 4 (of 5)</title>');
+    expect(grouped).toContain('<title>Done — Intro: 3</title>');
+    expect(grouped).not.toContain('<title>Done — Check');
+    expect(grouped).toContain('<title>Target — Intro: 5</title>');
+    expect(grouped.match(/<g class="chart-values"[^>]*>(.*?)<\/g>/)![1]!.match(/<text /g)).toHaveLength(3);
+  });
+
+  it('says "no data" for a category without any value', () => {
+    const svg = barChart({ ...bars, series: [{ name: 'Median days', values: [7, null] }] });
+    expect(svg).toContain('font-style="italic">no data</text>');
+    expect(svg.match(/no data/g)).toHaveLength(1);
+    expect(svg).not.toMatch(/\sstyle=/); // font-style is a presentation attribute
+  });
+
+  it('stacks the parts of a whole end to end, with the total after the stack', () => {
+    const stacked = barChart({
+      ...bars,
+      stacked: true,
+      series: [
+        { name: 'On track', values: [1, 0] },
+        { name: 'Behind', values: [2, 2] },
+      ],
+    });
+    // total 3 is the largest: the axis ends at 3; On track 1 → 118 wide, Behind starts where it ends
+    expect(stacked).toContain('<rect x="230" y="17" width="118" height="20"');
+    expect(stacked).toContain('<rect x="348" y="17" width="236" height="20"');
+    expect(stacked).toContain('font-weight="600" fill="#344054" stroke="#ffffff" stroke-width="3" paint-order="stroke">3</text>');
+  });
+
+  it('has a legend entry per series and for the reference, and grows a row per few series', () => {
+    expect(grouped).toContain('<g><title>Started</title>');
+    expect(grouped).toContain('<g><title>Target</title><line');
+    const height = (s: string) => Number(/height="(\d+)"/.exec(s)![1]);
+    const many = barChart({ ...bars, series: Array.from({ length: 7 }, (_, i) => ({ name: `s${i}`, values: [i, i] })) });
+    expect(height(many)).toBeGreaterThan(height(grouped));
+  });
+
+  it('escapes every text it is given', () => {
+    expect(grouped).toContain('Check &lt;1&gt; &amp; &quot;2&quot;');
+    expect(grouped).not.toContain('<1>');
+    const evil = barChart({ ...bars, id: 'x"><script>', title: '</title><script>x</script>', series: [{ name: '<b>', values: [1, 2] }] });
+    expect(evil).not.toContain('<script>');
+    expect(evil).not.toContain('<b>');
   });
 });

@@ -49,4 +49,14 @@ describe("the manager's home", () => {
     card = reviewsCard((await agent.get('/').expect(200)).text);
     expect(card).toMatch(/<a href="\/reviews">Results to confirm <span class="count">1<\/span><\/a>/);
   });
+
+  it("names where to coach first: each rep's biggest ROAM gap, from the rollup", async () => {
+    const { agent } = await signIn(ctx.app, 'manager2@demo.onramp.dev');
+    const html = (await agent.get('/').expect(200)).text;
+    const card = /aria-labelledby="coach-h">([\s\S]*?)<\/section>/.exec(html)![1]!;
+    const rep4 = (await ctx.container.accounts.findByEmail('rep4@demo.onramp.dev'))!;
+    // rep4 logged 7 of 8 appointments: results at 88%, the lowest of the three
+    expect(card).toContain(`<strong>${rep4.name}</strong> — Results vs objectives at 88%`);
+    expect(card).not.toContain('No results yet');
+  });
 });

@@ -47,7 +47,7 @@ describe('the worker on real Redis', () => {
     await scheduleRepeatingJobs(ctx.container.queue);
     await scheduleRepeatingJobs(ctx.container.queue);
     const schedulers = await ctx.container.queue.getJobSchedulers();
-    expect(schedulers.map((s) => s.key).sort()).toEqual(['reinforcement.reconcile', 'reviews.remindOverdue', 'xapi.forward']);
+    expect(schedulers.map((s) => s.key).sort()).toEqual(['dashboards.refreshAll', 'reinforcement.reconcile', 'reviews.remindOverdue', 'xapi.forward']);
   });
 
   it('refuses to boot when a job has no handler', () => {

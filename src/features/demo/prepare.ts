@@ -19,10 +19,15 @@ import { EnrollmentService } from '../enrollment/service.js';
 import { seedDemoLearning } from './learning.js';
 import { seedDemoReinforcement } from './reinforcement.js';
 import { reinforcementModels } from '../reinforcement/model.js';
+import { RepSummaries, summaryModels } from '../dashboards/summaries.js';
 import { liveSessionModels } from '../sessions/model.js';
 import { LiveSessionService } from '../sessions/service.js';
 import { submissionModels } from '../transfer/model.js';
 import { LrsCredentialService, lrsCredentialModels } from '../../xapi/lrs/credentials.js';
+import { StatementStore } from '../../xapi/lrs/store.js';
+import { StatementsService } from '../../xapi/lrs/statements.js';
+import { AttachmentStore } from '../../xapi/lrs/attachments.js';
+import { LearningRecorder } from '../../xapi/recorder.js';
 
 /**
  * What `onramp start` does before web and worker start: publish the content folder (a no-op when
@@ -30,13 +35,19 @@ import { LrsCredentialService, lrsCredentialModels } from '../../xapi/lrs/creden
  * at different points of the sample curriculum. Runs alone, so an in-process lock is enough.
  */
 export async function prepareLocalRun(conn: Connection, config: Config, log: Logger): Promise<{ seededUsers: boolean; lines: string[] }> {
-  const models = { ...accountModels(conn), ...curriculumModels(conn), ...enrollmentModels(conn), ...liveSessionModels(conn), ...submissionModels(conn), ...reinforcementModels(conn) };
+  const models = { ...accountModels(conn), ...curriculumModels(conn), ...enrollmentModels(conn), ...liveSessionModels(conn), ...submissionModels(conn), ...reinforcementModels(conn), ...summaryModels(conn) };
   await Promise.all(Object.values(models).map((m) => m.init()));
   const accounts = new AccountService(models);
   const curricula = new CurriculumService(models, new Cmi5Store(conn));
   const locks = new LocalLocker();
   const enrollments = new EnrollmentService(models, curricula, accounts, locks);
   const sessions = new LiveSessionService(models, enrollments, locks);
+  // the demo's history is recorded as xAPI statements too, as it would have been (timelines show it)
+  const statementStore = new StatementStore(conn, { locks });
+  await statementStore.ensureIndexes();
+  const recorder = new LearningRecorder(new StatementsService(statementStore, new AttachmentStore(conn)), { baseIri: config.xapiActivityBase, platform: 'Onramp', homePage: config.publicUrl }, log);
+  enrollments.listen(recorder);
+  sessions.listen(recorder);
   const lines: string[] = [];
 
   const seededUsers = config.demoSeed ? (await seedDemoUsers(accounts)).seeded : false;
@@ -71,11 +82,13 @@ export async function prepareLocalRun(conn: Connection, config: Config, log: Log
     });
     if (enrolled) lines.push(`demo: ${enrolled} reps enrolled at different points of the sample curriculum, 2 live sessions scheduled`);
     if (enrolled) {
-      const r = await seedDemoReinforcement({ models, curricula, log }, new Date()).catch((err: Error) => {
+      const r = await seedDemoReinforcement({ models, curricula, log, recorder }, new Date()).catch((err: Error) => {
         log.warn(`demo reinforcement history skipped: ${err.message}`);
         return null;
       });
       if (r) lines.push(`demo: reinforcement history for ${r.reps} reps (${r.deliveries} deliveries, ${r.answers} answers)`);
+      const summaries = await new RepSummaries(models, curricula, log).refreshAll();
+      lines.push(`demo: dashboard rollups for ${summaries} enrollments`);
     }
   }
   return { seededUsers, lines };

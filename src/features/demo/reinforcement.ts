@@ -6,7 +6,7 @@ import type { CurriculumService } from '../curricula/service.js';
 import type { EnrollmentDoc, EnrollmentModels } from '../enrollment/model.js';
 import type { DeckDoc, DeliveryDoc, ReinforcementModels } from '../reinforcement/model.js';
 import { DeliveryScheduler } from '../reinforcement/scheduler.js';
-import { ReinforcementService } from '../reinforcement/service.js';
+import { ReinforcementService, type ReinforcementListener } from '../reinforcement/service.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -22,12 +22,13 @@ const DAY = 24 * HOUR;
  * next delivery when it starts (ReinforcementService.resync).
  */
 export async function seedDemoReinforcement(
-  deps: { models: ReinforcementModels & AccountModels & EnrollmentModels; curricula: CurriculumService; log: Logger },
+  deps: { models: ReinforcementModels & AccountModels & EnrollmentModels; curricula: CurriculumService; log: Logger; recorder?: ReinforcementListener },
   now: Date,
 ): Promise<{ reps: number; deliveries: number; answers: number }> {
   let clock = now;
   const offline = new DeliveryScheduler({ getJob: async () => undefined, add: async () => undefined, addBulk: async () => [] } as never, () => clock);
   const service = new ReinforcementService(deps.models, deps.curricula, offline, new LocalLocker(), deps.log, undefined, () => clock);
+  if (deps.recorder) service.listen(deps.recorder);
   const enrollments = await deps.models.Enrollment.find({}).lean<EnrollmentDoc[]>();
   let reps = 0;
   let deliveries = 0;

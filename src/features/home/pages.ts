@@ -5,6 +5,8 @@ import { presentRoadmap } from '../enrollment/presenters.js';
 import { systemStatus } from '../system/api.js';
 import type { ReviewItem } from '../transfer/review.js';
 import { todayCard } from '../reinforcement/pages.js';
+import { CoachingReads } from '../dashboards/coaching.js';
+import { presentTeam } from '../dashboards/manager.js';
 
 const DAY = 86_400_000;
 /** how many of the oldest waiting reviews the manager's home lists */
@@ -43,9 +45,14 @@ export function homePageRoutes(c: Container): RouteDef[] {
             return res.render('home/rep', { title: 'Home', manager, roadmaps: views.map(presentRoadmap), questions: todayCard(questions) });
           }
           case 'manager': {
-            const [team, views, queue] = await Promise.all([c.accounts.team(actor), c.enrollments.list(actor), c.reviews.queue(actor)]);
+            const [team, views, queue, coaching] = await Promise.all([c.accounts.team(actor), c.enrollments.list(actor), c.reviews.queue(actor), new CoachingReads(c).team(actor)]);
             const progress = new Map(views.map((v) => [v.rep.id, presentRoadmap(v)]));
-            return res.render('home/manager', { title: 'Home', team: team.map((u) => ({ ...u, roadmap: progress.get(u.id) })), reviews: pendingReviews(queue, new Date()) });
+            // where to coach: each rep's biggest ROAM gap, the widest first
+            const coach = presentTeam(coaching, new Date())
+              .enrolled.filter((r) => r.roam.gap)
+              .map((r) => ({ name: r.name, gap: r.roam.gap! }))
+              .sort((a, b) => a.gap.percent - b.gap.percent);
+            return res.render('home/manager', { title: 'Home', team: team.map((u) => ({ ...u, roadmap: progress.get(u.id) })), reviews: pendingReviews(queue, new Date()), coach });
           }
           case 'trainer': {
             const [counts, curricula, views] = await Promise.all([c.accounts.countByRole(), c.curricula.list(actor), c.enrollments.list(actor)]);

@@ -381,6 +381,31 @@ export class StatementStore {
     return [...mine, ...targeting.filter((d) => !seen.has(d._id))].sort(order).slice(0, q.limit);
   }
 
+  /**
+   * One person's record, newest first, for the learner timeline: statements whose actor (or agent
+   * object) is one of `agents` — the person's identifiers — or that belong to one of
+   * `registrations` (their enrollments, which brings in what others did about them: a manager's
+   * `approved`). Voided statements are left out, and so are voiding statements: the correction is
+   * the statement that replaced them. One query, not one per identifier: FerretDB v1 scans the
+   * collection for each; on MongoDB the `agents` and `registration` indexes serve the two branches.
+   */
+  async aboutPerson(q: { agents: string[]; registrations: string[]; limit: number; before?: { stored: Date; seq: number; id: string } }): Promise<StatementDoc[]> {
+    const who: Filter<StatementDoc>[] = [];
+    if (q.agents.length) who.push({ agents: { $in: q.agents } });
+    if (q.registrations.length) who.push({ registration: { $in: q.registrations.map((r) => r.toLowerCase()) } });
+    if (!who.length || q.limit <= 0) return [];
+    const and: Filter<StatementDoc>[] = [{ $or: who }];
+    if (q.before) {
+      const b = q.before;
+      and.push({ $or: [{ stored: { $lt: b.stored } }, { stored: b.stored, seq: { $lt: b.seq } }, { stored: b.stored, seq: b.seq, _id: { $lt: b.id } }] });
+    }
+    return this.col
+      .find({ voided: false, verb: { $ne: VOIDED }, $and: and })
+      .sort({ stored: -1, seq: -1, _id: -1 })
+      .limit(q.limit)
+      .toArray();
+  }
+
   /** Up to `limit` statements, not voided, whose target matches the filter, in order. */
   private async targeting(
     match: Filter<StatementRefDoc>,

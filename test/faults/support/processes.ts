@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from '../../support/until.js';
 import { Redis } from 'ioredis';
 import { waitForPort } from '../../../src/infra/embedded/child-process.js';
 import type { WorkerMessage } from './worker-process.js';
@@ -14,18 +14,10 @@ import type { WorkerMessage } from './worker-process.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const WORKER = join(import.meta.dirname, 'worker-process.ts');
+export { until };
+
 const started = new Set<{ end(): Promise<void> }>();
 
-/** Polls `fn` until it returns something truthy; the error names what was awaited and `detail()`. */
-export async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms: number, detail: () => Promise<string> | string = () => '', everyMs = 100): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}\n${await detail()}`);
-    await sleep(everyMs);
-  }
-}
 
 function exitOf(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
