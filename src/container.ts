@@ -42,6 +42,7 @@ import { reinforcementModels, type ReinforcementModels } from './features/reinfo
 import { ReinforcementService } from './features/reinforcement/service.js';
 import { DeliveryScheduler } from './features/reinforcement/scheduler.js';
 import { RepSummaries, SummaryRefresher, summaryModels, type SummaryModels } from './features/dashboards/summaries.js';
+import { cellModels, DashboardCells, type CellModels } from './features/dashboards/cells.js';
 
 /**
  * The composition root: infrastructure → models → services, wired once. The HTTP app, the
@@ -54,7 +55,7 @@ export interface Container {
   redis: Redis;
   queue: Queue;
   sessionStore: RedisSessionStore;
-  models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels & AssessmentModels & LrsCredentialModels & SubmissionModels & EmailModels & ReinforcementModels & SummaryModels;
+  models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels & AssessmentModels & LrsCredentialModels & SubmissionModels & EmailModels & ReinforcementModels & SummaryModels & CellModels;
   accounts: AccountService;
   curricula: CurriculumService;
   enrollments: EnrollmentService;
@@ -85,6 +86,8 @@ export interface Container {
   deliveries: DeliveryScheduler;
   /** the per-enrollment rollups the dashboards read */
   summaries: RepSummaries;
+  /** the trainer dashboard's rollup: one row per enrollment, in cells per curriculum, version, cohort and manager */
+  cells: DashboardCells;
   /** MongoDB and Redis both answer (what /readyz reports) */
   readiness(): Promise<{ mongo: string; redis: string; ok: boolean }>;
   close(): Promise<void>;
@@ -97,7 +100,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo), ...assessmentModels(mongo), ...lrsCredentialModels(mongo), ...submissionModels(mongo), ...emailModels(mongo), ...reinforcementModels(mongo), ...summaryModels(mongo) };
+  const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo), ...assessmentModels(mongo), ...lrsCredentialModels(mongo), ...submissionModels(mongo), ...emailModels(mongo), ...reinforcementModels(mongo), ...summaryModels(mongo), ...cellModels(mongo) };
   await Promise.all(Object.values(models).map((m) => m.init())); // indexes exist before the first write
   const accounts = new AccountService(models);
   const curricula = new CurriculumService(models, new Cmi5Store(mongo));
@@ -154,7 +157,8 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   const reinforcement = new ReinforcementService(models, curricula, deliveries, new RedisLocker(redis, config.redisPrefix, 10_000, 12_000), log, email, options.now);
   enrollments.listen(reinforcement);
   reinforcement.listen(recorder);
-  const summaries = new RepSummaries(models, curricula, log);
+  const cells = new DashboardCells(models, locks);
+  const summaries = new RepSummaries(models, cells, curricula, log);
   const refresher = new SummaryRefresher(queue, log);
   enrollments.listen(refresher);
   reinforcement.listen(refresher);
@@ -191,6 +195,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     reinforcement,
     deliveries,
     summaries,
+    cells,
     async readiness() {
       const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);
       const mongoState = m.status === 'fulfilled' ? 'ok' : (m.reason as Error).message;

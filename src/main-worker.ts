@@ -14,8 +14,9 @@ export async function runWorker(config: Config & { mongodbUrl: string; redisUrl:
   const resynced = await container.reinforcement.resync();
   if (resynced) log.info({ reps: resynced }, 'reinforcement deliveries scheduled');
   // rollups missing (a first start on an existing database, a restore): build them now, in the worker
-  const [summaries, enrollments] = await Promise.all([container.models.RepSummary.estimatedDocumentCount(), container.models.Enrollment.estimatedDocumentCount()]);
-  if (summaries < enrollments) await container.queue.add('dashboards.refreshAll', {}, { deduplication: { id: 'dashboards.refreshAll.start' } });
+  // (or the dashboard cells, which came after the summaries: a database from before them)
+  const [summaries, enrollments, cells] = await Promise.all([container.models.RepSummary.estimatedDocumentCount(), container.models.Enrollment.estimatedDocumentCount(), container.models.DashboardCell.estimatedDocumentCount()]);
+  if (summaries < enrollments || (enrollments > 0 && cells === 0)) await container.queue.add('dashboards.refreshAll', {}, { deduplication: { id: 'dashboards.refreshAll.start' } });
   const worker = startWorker(workerRedis, config.redisPrefix, { ...jobDepsOf(container), log });
   await worker.waitUntilReady();
   log.info('worker ready');

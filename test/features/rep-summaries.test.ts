@@ -2,6 +2,7 @@ import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCurriculum } from '../../src/content/validate.js';
 import { statusOn } from '../../src/engine/rep-summary.js';
+import { cellIdOf } from '../../src/features/dashboards/cells.js';
 import { connectRedis } from '../../src/infra/redis.js';
 import { jobDepsOf, startWorker } from '../../src/jobs/worker.js';
 import { fixtureFiles } from '../support/curriculum-fixture.js';
@@ -54,5 +55,31 @@ describe('rep summaries', () => {
     await ctx.container.models.RepSummary.create({ ...(await summary())!, _id: '0123456789abcdef01234567', refreshedAt: new Date() });
     expect(await ctx.container.summaries.refresh('0123456789abcdef01234567')).toBeNull();
     expect(await ctx.container.models.RepSummary.countDocuments()).toBe(1);
+  });
+
+  it('keep the rep\'s dashboard row in the cell of their manager: moved when the manager changes, the empty cell removed', async () => {
+    const cells = () => ctx.container.models.DashboardCell.find({}).lean();
+    const before = (await summary())!;
+    const home = cellIdOf(before);
+    expect((await cells()).map((c) => [c._id, Object.keys(c.reps)])).toEqual([[home, [enrollmentId]]]);
+    // a new manager: no event announces it, the next refresh (the periodic sweep) moves the row
+    await ctx.container.models.User.updateOne({ _id: people.rep1.id }, { managerId: people.manager2.id });
+    await ctx.container.summaries.refresh(enrollmentId);
+    const moved = cellIdOf({ ...before, managerId: people.manager2.id });
+    expect((await cells()).map((c) => [c._id, Object.keys(c.reps)])).toEqual([[moved, [enrollmentId]]]);
+    expect((await cells())[0]!.reps[enrollmentId]).toMatchObject({ userId: people.rep1.id, done: ['intro'], completed: false });
+    await ctx.container.models.User.updateOne({ _id: people.rep1.id }, { managerId: people.rep1.managerId });
+    await ctx.container.summaries.refresh(enrollmentId);
+    expect((await cells()).map((c) => c._id)).toEqual([home]);
+  });
+
+  it('take the rows of enrollments that are gone out of the cells on a full rebuild', async () => {
+    const home = cellIdOf((await summary())!);
+    // a row left behind (a crash between the two updates of a move, an enrollment removed with its summary)
+    await ctx.container.models.DashboardCell.updateOne({ _id: home }, { $set: { 'reps.0123456789abcdef01234567': { userId: 'gone' } } });
+    await ctx.container.models.DashboardCell.create({ _id: 'orphan', curriculumId: 'demo', versionId: 'demo@x', cohort: 'Old', managerId: null, reps: { '0123456789abcdef01234568': { userId: 'gone' } }, refreshedAt: new Date() });
+    expect(await ctx.container.summaries.refreshAll()).toBe(1);
+    const cells = await ctx.container.models.DashboardCell.find({}).lean();
+    expect(cells.map((c) => [c._id, Object.keys(c.reps)])).toEqual([[home, [enrollmentId]]]);
   });
 });

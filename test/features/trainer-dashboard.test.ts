@@ -1,24 +1,20 @@
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import type { PipelineStage } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CurriculumDef } from '../../src/engine/curriculum.js';
 import { overdueOn, statusOn, type RepSummary } from '../../src/engine/rep-summary.js';
 import { DEMO_CURRICULUM } from '../../src/features/demo/learning.js';
 import { prepareLocalRun } from '../../src/features/demo/prepare.js';
 import {
-  dashboardPipelines,
   emptyRaw,
   histogramMedian,
-  pipelinesFor,
-  runPipelines,
   shapeDashboard,
   TrainerDashboard,
   type DashboardFigures,
   type DashboardFilters,
-  type DashboardPipelines,
   type DashboardRaw,
 } from '../../src/features/dashboards/trainer.js';
+import { cellIdOf, rawFromCells, rowOf, type DashboardCellDoc, type DashboardRow } from '../../src/features/dashboards/cells.js';
 import type { EnrollmentDoc } from '../../src/features/enrollment/model.js';
 import type { SubmissionDoc } from '../../src/features/transfer/model.js';
 import { createLogger } from '../../src/infra/logger.js';
@@ -171,7 +167,7 @@ function expectMatches(f: DashboardFigures, h: HandCount) {
   expect({ reps: f.retention.reps, answered: f.retention.answered, correct: f.retention.correct }).toEqual(h.retention);
 }
 
-const service = () => new TrainerDashboard(ctx.container.models, ctx.container.curricula);
+const service = () => new TrainerDashboard(ctx.container.models, ctx.container.cells, ctx.container.curricula);
 const figures = async (filters: Partial<Omit<DashboardFilters, 'curriculumId'>> = {}) => (await service().load({ id: 'test', role: 'trainer' }, filters)).figures!;
 const csvLines = (text: string) => text.trim().split('\r\n');
 const csvRows = (text: string) => parseCsv(text, { columns: true }) as Record<string, string>[];
@@ -267,15 +263,24 @@ describe('trainer dashboard figures', () => {
     expect(f.overdue.rows.flatMap((r) => r.modules).length).toBe(summaries.reduce((n, s) => n + (s.completed ? 0 : overdueOn(s, today).length), 0));
   });
 
-  it('are the same when the pipelines run straight through the driver', async () => {
+  it('are the same when the cells are read straight through the driver', async () => {
     const s = service();
     const plan = { transferModules: def.modules.filter((m) => m.modality === 'transfer').map((m) => m.id) };
-    const pipelines = dashboardPipelines({ curriculumId: DEMO_CURRICULUM }, s.today(), plan, { overdueLimit: 50 });
-    const collection = ctx.container.models.RepSummary.collection;
-    const raw = await runPipelines((p) => collection.aggregate(p as object[]).toArray(), pipelines);
+    const cells = await ctx.container.models.DashboardCell.collection.find({ curriculumId: DEMO_CURRICULUM }).toArray();
+    const raw = rawFromCells(cells as unknown as DashboardCellDoc[], { curriculumId: DEMO_CURRICULUM }, s.today(), plan, { overdueLimit: 50 });
     const titles = new Map(def.modules.map((m) => [m.id, m.title]));
     const direct = shapeDashboard(raw, { today: s.today(), definition: def, moduleTitles: titles, resultFields: { 'appointment-script': [{ id: 'calls', label: 'Calls made' }, { id: 'contacts', label: 'Contacts' }, { id: 'presentations', label: 'Presentations' }, { id: 'appointments', label: 'Appointments set' }] }, names });
     expect(direct).toEqual(await figures());
+  });
+
+  it('read cells that hold each summary\'s row once, in the cell of its place', async () => {
+    const summaries = await ctx.container.models.RepSummary.find({}).lean<RepSummary[]>();
+    const cells = await ctx.container.models.DashboardCell.find({}).lean<DashboardCellDoc[]>();
+    expect(cells.reduce((n, c) => n + Object.keys(c.reps).length, 0)).toBe(summaries.length);
+    for (const s of summaries) {
+      const cell = cells.find((c) => c._id === cellIdOf(s));
+      expect(JSON.parse(JSON.stringify(cell?.reps[s._id] ?? null))).toEqual(JSON.parse(JSON.stringify(rowOf(s))));
+    }
   });
 });
 
@@ -465,42 +470,35 @@ describe('who may see it', () => {
 
 // ---- the pipelines and the pure shaping, without a database ------------------------------------------
 
-const FERRETDB_STAGES = new Set(['$count', '$match', '$project', '$set', '$addFields', '$group', '$limit', '$skip', '$sort', '$unset', '$unwind']);
-
-describe('dashboardPipelines', () => {
+describe('rawFromCells', () => {
   const plan = { transferModules: ['script'] };
-  const all = (p: DashboardPipelines) => [p.choices, p.status, p.progress, p.outcomes, p.overdue, p.results!];
+  const row = (over: Partial<DashboardRow> = {}): DashboardRow => ({ userId: 'u', startDate: '2026-01-10', completed: false, firstDue: null, transfer: {}, done: [], started: [], phases: [], scores: {}, answered: 0, correct: 0, ...over });
+  const cell = (place: { versionId?: string; cohort?: string; managerId?: string | null }, reps: Record<string, DashboardRow>) => ({ curriculumId: 'c', versionId: place.versionId ?? 'c@1', cohort: place.cohort ?? 'A', managerId: place.managerId === undefined ? 'm1' : place.managerId, reps });
+  const cells = [
+    cell({}, { e1: row({ userId: 'u1', firstDue: '2026-01-20', openDue: [{ moduleId: 'x', dueOn: '2026-01-20' }] }), e2: row({ userId: 'u2', completed: true, startDate: '2026-01-02' }) }),
+    cell({ cohort: 'B', managerId: null }, { e3: row({ userId: 'u3', firstDue: '2026-01-15', openDue: [{ moduleId: 'y', dueOn: '2026-01-15' }], activity: { script: { values: { calls: 4 }, targets: {}, confirmed: false, loggedAt: null } } }) }),
+    cell({ versionId: 'c@2', managerId: 'm2' }, { e4: row({ userId: 'u4', firstDue: '2026-03-01', activity: { other: { values: {}, targets: {}, confirmed: false, loggedAt: null } } }) }),
+  ];
 
-  it('use only the stages FerretDB v1 runs, and one accumulator per $group (FerretDB computes only the first)', () => {
-    for (const pipeline of all(dashboardPipelines({ curriculumId: 'c', cohort: 'A', from: '2026-01-01' }, '2026-02-01', plan))) {
-      for (const stage of pipeline as PipelineStage[]) {
-        const [name] = Object.keys(stage);
-        expect(FERRETDB_STAGES.has(name!), name).toBe(true);
-        if (name === '$group') {
-          const { _id, ...accumulators } = (stage as { $group: Record<string, unknown> }).$group;
-          expect(_id).toBeDefined();
-          expect(accumulators).toEqual({ n: { $sum: 1 } });
-        }
-        if (name === '$unwind') expect(typeof (stage as { $unwind: unknown }).$unwind).toBe('string');
-      }
-    }
+  it('gives one entry per rep, the overdue most overdue first, and the reps who logged results of a transfer module', () => {
+    const raw = rawFromCells(cells, { curriculumId: 'c' }, '2026-02-01', plan);
+    expect(raw.status.map((s) => s.n)).toEqual([1, 1, 1, 1]);
+    expect(raw.status.map((s) => [s._id.cohort, s._id.managerId, s._id.completed])).toEqual([['A', 'm1', false], ['A', 'm1', true], ['B', null, false], ['A', 'm2', false]]);
+    expect(raw.overdue.map((o) => o._id)).toEqual(['e3', 'e1']); // e4 is due after today, e2 completed
+    expect(raw.overdue[0]).toEqual({ _id: 'e3', userId: 'u3', managerId: null, cohort: 'B', openDue: [{ moduleId: 'y', dueOn: '2026-01-15' }] });
+    expect(raw.results.map((r) => r._id)).toEqual(['e3']); // e4's activity is not for a transfer module of this version
+    expect(raw.choices).toHaveLength(3);
+    expect(rawFromCells(cells, { curriculumId: 'c' }, '2026-02-01', plan, { overdueLimit: 1 }).overdue.map((o) => o._id)).toEqual(['e3']);
   });
 
-  it('put every filter in each $match and cap only the overdue list', () => {
-    const p = dashboardPipelines({ curriculumId: 'c', versionId: 'c@0123456789ab', cohort: 'A', managerId: 'm1', from: '2026-01-01', to: '2026-01-31' }, '2026-02-01', plan, { overdueLimit: 50 });
-    const want = { curriculumId: 'c', versionId: 'c@0123456789ab', cohort: 'A', managerId: 'm1', startDate: { $gte: '2026-01-01', $lte: '2026-01-31' } };
-    for (const pipeline of all(p).filter((x) => x !== p.choices)) expect((pipeline[0] as { $match: object }).$match).toMatchObject(want);
-    expect((p.choices[0] as { $match: object }).$match).toEqual({ curriculumId: 'c' }); // the filters' own choices
-    expect((p.overdue[0] as { $match: object }).$match).toMatchObject({ completed: { $ne: true }, firstDue: { $lt: '2026-02-01' } });
-    expect(p.overdue).toContainEqual({ $limit: 50 });
-    expect(dashboardPipelines({ curriculumId: 'c' }, '2026-02-01', plan).overdue.some((s) => '$limit' in s)).toBe(false);
-    expect(dashboardPipelines({ curriculumId: 'c' }, '2026-02-01', { transferModules: [] }).results).toBeNull();
-  });
-
-  it('read the summaries five times for the page, six with a filter (FerretDB decodes every summary each time)', () => {
-    expect(pipelinesFor('page', { curriculumId: 'c' })).toEqual(['status', 'progress', 'outcomes', 'overdue', 'results']);
-    expect(pipelinesFor('page', { curriculumId: 'c', cohort: 'A' })).toEqual(['choices', 'status', 'progress', 'outcomes', 'overdue', 'results']);
-    expect(pipelinesFor('overdue', { curriculumId: 'c', from: '2026-01-01' })).toEqual(['choices', 'overdue']);
+  it('applies every filter, start dates to the rows, and offers every place as a choice', () => {
+    const f = (filters: Omit<DashboardFilters, 'curriculumId'>) => rawFromCells(cells, { curriculumId: 'c', ...filters }, '2026-02-01', plan, { everyCell: cells }).status.map((s) => s._id.cohort + '/' + s._id.managerId + '/' + s._id.versionId);
+    expect(f({ cohort: 'B' })).toEqual(['B/null/c@1']);
+    expect(f({ managerId: 'm2' })).toEqual(['A/m2/c@2']);
+    expect(f({ versionId: 'c@1' })).toHaveLength(3);
+    expect(f({ from: '2026-01-05' })).toHaveLength(3);
+    expect(f({ to: '2026-01-05' })).toEqual(['A/m1/c@1']);
+    expect(rawFromCells(cells, { curriculumId: 'c', cohort: 'B' }, '2026-02-01', plan, { everyCell: cells }).choices).toHaveLength(3);
   });
 });
 

@@ -12,13 +12,15 @@ import type { ReinforcementAnswer, ReinforcementListener } from '../reinforcemen
 import type { SubmissionDoc, SubmissionModels } from '../transfer/model.js';
 import type { TransferListener } from '../transfer/events.js';
 import type { EnrollmentEvent } from '../../xapi/recorder.js';
+import type { DashboardCells } from './cells.js';
 
 /**
  * `rep_summaries`: one document per enrollment (its `_id` is the enrollment's), the rollup every
  * dashboard reads. Events (progress, results logged, reinforcement answers) queue a refresh of the
  * rep's summary (`dashboards.refreshRep`, deduplicated per enrollment); the worker rebuilds it from
- * the enrollment, its submissions and the rep's reinforcement answers. `dashboards.refreshAll`
- * rebuilds every summary every six hours, catching what no event announces (a rep's new manager).
+ * the enrollment, its submissions and the rep's reinforcement answers, and puts the rep's row in
+ * the trainer dashboard's cells (cells.ts). `dashboards.refreshAll` rebuilds every summary every
+ * six hours, catching what no event announces (a rep's new manager).
  */
 export const REFRESH_JOB = 'dashboards.refreshRep';
 
@@ -101,6 +103,7 @@ export async function withReadiness(m: SummaryModels, rollups: StoredRollup[]): 
 export class RepSummaries {
   constructor(
     private readonly m: SummaryModels & EnrollmentModels & AccountModels & SubmissionModels & ReinforcementModels,
+    private readonly cells: DashboardCells,
     private readonly curricula: CurriculumService,
     private readonly log: Logger,
   ) {}
@@ -108,8 +111,14 @@ export class RepSummaries {
   /** Rebuilds one enrollment's summary from its sources (idempotent; null when the enrollment is gone). */
   async refresh(enrollmentId: string): Promise<RepSummary | null> {
     if (!Types.ObjectId.isValid(enrollmentId)) return null;
-    const e = await this.m.Enrollment.findById(enrollmentId).lean<EnrollmentDoc>();
+    // where the rep's row is now: the cell to take it out of if they moved (another manager, cohort)
+    const [e, was] = await Promise.all([
+      this.m.Enrollment.findById(enrollmentId).lean<EnrollmentDoc>(),
+      this.m.RepSummary.findById(enrollmentId, { curriculumId: 1, versionId: 1, cohort: 1, managerId: 1 }).lean<Pick<StoredRollup, 'curriculumId' | 'versionId' | 'cohort' | 'managerId'>>(),
+    ]);
     if (!e) {
+      // the row first, the summary last: a crash in between leaves the summary that says where the row is
+      if (was) await this.cells.remove(enrollmentId, was);
       await Promise.all([this.m.RepSummary.deleteOne({ _id: enrollmentId }), this.m.RepReadiness.deleteOne({ _id: enrollmentId })]);
       return null;
     }
@@ -144,6 +153,8 @@ export class RepSummaries {
     });
     const { readiness, ...rollup } = summary;
     const refreshedAt = new Date();
+    // the row first, the summary last (as above): a rerun after a crash moves the row again
+    await this.cells.put(rollup, was, refreshedAt);
     await Promise.all([
       this.m.RepSummary.replaceOne({ _id: summary._id }, { ...rollup, refreshedAt }, { upsert: true }),
       this.m.RepReadiness.replaceOne({ _id: summary._id }, { userId: summary.userId, versionId: summary.versionId, readiness, refreshedAt }, { upsert: true }),
@@ -151,16 +162,26 @@ export class RepSummaries {
     return summary;
   }
 
-  /** Every enrollment's summary, rebuilt (the periodic sweep, and `onramp dashboards rebuild`). */
+  /**
+   * Every enrollment's summary and dashboard row, rebuilt (the periodic sweep, and `onramp
+   * dashboards rebuild`); then the rows of enrollments that are gone are taken out of the cells.
+   */
   async refreshAll(): Promise<number> {
     const ids = await this.m.Enrollment.find({}, { _id: 1 }).lean<{ _id: Types.ObjectId }[]>();
     let n = 0;
+    let failed = 0;
     for (const { _id } of ids) {
       try {
         if (await this.refresh(String(_id))) n++;
       } catch (err) {
+        failed++;
         this.log.error({ err, enrollmentId: String(_id) }, 'could not refresh a rep summary');
       }
+    }
+    // only after a clean pass: a row whose refresh failed is still a live enrollment's
+    if (!failed) {
+      const pruned = await this.cells.prune(new Set(ids.map(({ _id }) => String(_id))));
+      if (pruned) this.log.info({ pruned }, 'took the rows of enrollments that are gone out of the dashboard cells');
     }
     return n;
   }

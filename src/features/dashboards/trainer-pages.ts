@@ -224,7 +224,7 @@ function pageView(view: TrainerDashboardView, figures: DashboardFigures, filters
 
 /** Trainers' dashboard: one curriculum's reps at a glance, read from the rollup, with a CSV per table. */
 export function trainerDashboardRoutes(c: Container): RouteDef[] {
-  const dashboard = new TrainerDashboard(c.models, c.curricula);
+  const dashboard = new TrainerDashboard(c.models, c.cells, c.curricula);
   const load = async (req: Request, section: DashboardSection) => dashboard.load(actorOf(req.user!), requestedOf(parse(dashboardQuery, req.query, 'query')), section);
   const suffix = (v: TrainerDashboardView) => (v.curriculum ? `-${v.curriculum.id.replace(/[^\w-]/g, '_')}` : '');
   const csv = (path: string, section: DashboardSection, name: string, build: (f: DashboardFigures, v: TrainerDashboardView) => { header: string[]; rows: unknown[][] }) =>

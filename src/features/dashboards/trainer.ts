@@ -1,4 +1,4 @@
-import { Types, type PipelineStage } from 'mongoose';
+import { Types } from 'mongoose';
 import { requireAccess, type Actor } from '../../engine/access.js';
 import type { CurriculumDef } from '../../engine/curriculum.js';
 import { overdueOn, statusOn, type RepSummary } from '../../engine/rep-summary.js';
@@ -6,24 +6,15 @@ import { ValidationFailed } from '../../errors.js';
 import type { AccountModels, UserDoc } from '../accounts/model.js';
 import type { CurriculumVersionDoc } from '../curricula/model.js';
 import type { CurriculumService } from '../curricula/service.js';
-import type { SummaryModels } from './summaries.js';
+import { DashboardCells, rawFromCells } from './cells.js';
 
 /**
  * The trainer dashboard: status, completion funnel, time to ramp, overdue reps, assessment scores,
  * manager participation, on-the-job results and retention for one curriculum, filtered by version,
- * cohort, manager and start date. It reads only the `rep_summaries` rollup (plus user names and the
- * curriculum's definition), through the aggregation pipelines `dashboardPipelines` builds.
- *
- * What FerretDB v1 (the local and CI database) allows shaped them, measured on v1.24.2:
- * - stages `$match`, `$unwind` (a plain path), `$sort`, `$limit`, inclusion `$project`, `$group`; no
- *   `$cond`, `$avg`, `$min`/`$max`, `$push`, and `$project` does not evaluate field paths;
- * - `$group` computes only its FIRST accumulator (any further one comes back 0: FerretDB issue
- *   #4616), so every `$group` here has one accumulator, a count, and whatever else a figure needs
- *   goes into the group key (a due date, a score map, a phase's days); the pure `shapeDashboard`
- *   turns those small histograms into sums, means, medians and shares;
- * - every pipeline reads every summary again (no filter is pushed down, and decoding a ~3.4 KB
- *   summary costs about 1 ms), so the figures are folded into as few pipelines as possible: five
- *   for the page (six with a filter), each keyed so that reps in the same state share a row.
+ * cohort, manager and start date. It reads the curriculum's `dashboard_cells` (one row per
+ * enrollment, kept by the worker: see cells.ts), plus the names of the people it lists and the
+ * curriculum's definition, and counts in pure code: `rawFromCells` gathers the rows (one entry
+ * per rep, as a count of 1), `shapeDashboard` turns them into sums, means, medians and shares.
  */
 
 export interface DashboardFilters {
@@ -46,69 +37,7 @@ export interface DashboardPlan {
 export const OVERDUE_PAGE_LIMIT = 50;
 export const RESULTS_PAGE_LIMIT = 50;
 
-export interface DashboardPipelines {
-  /** what the filters can offer: every version, cohort and manager with reps on the curriculum (no other filter) */
-  choices: PipelineStage[];
-  /** reps per version, cohort, manager, completed, earliest open due date and review states: statusOn for each group */
-  status: PipelineStage[];
-  /** reps per progress state: modules done, modules started, phases with their days (the funnel, time to ramp) */
-  progress: PipelineStage[];
-  /** reps per best-score map and reinforcement answers (assessments, retention) */
-  outcomes: PipelineStage[];
-  /** the reps behind themselves, most overdue first (capped for the page) */
-  overdue: PipelineStage[];
-  /** the reps who logged on-the-job results, with their activity (null: the curriculum has no transfer module) */
-  results: PipelineStage[] | null;
-
-}
-
-export type PipelineName = keyof DashboardPipelines;
-
-/** The $match of every pipeline: the filters, as equality and range conditions on the rollup's own fields. */
-export function summaryMatch(f: DashboardFilters): Record<string, unknown> {
-  const match: Record<string, unknown> = { curriculumId: f.curriculumId };
-  if (f.versionId) match.versionId = f.versionId;
-  if (f.cohort !== undefined) match.cohort = f.cohort;
-  if (f.managerId) match.managerId = f.managerId;
-  if (f.from || f.to) match.startDate = { ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lte: f.to } : {}) };
-  return match;
-}
-
-/** Whether the filters narrow the curriculum's reps at all (else `status` also answers `choices`). */
-export const isFiltered = (f: DashboardFilters) => !!(f.versionId || f.cohort !== undefined || f.managerId || f.from || f.to);
-
-/** `statusOn` as a query: not completed, and the earliest open due date before today. */
-export const behindOn = (today: string) => ({ completed: { $ne: true }, firstDue: { $lt: today } });
-
-const COUNT = { n: { $sum: 1 } } as const;
-const PLACE = { versionId: '$versionId', cohort: '$cohort', managerId: '$managerId' } as const;
-
-/**
- * The dashboard's aggregations over `rep_summaries`, for the filters as of `today` (YYYY-MM-DD).
- * Each `$group` has one accumulator (see the top of this file). `overdueLimit` caps the overdue
- * list (the page shows a few dozen; the CSV every one).
- */
-export function dashboardPipelines(f: DashboardFilters, today: string, plan: DashboardPlan, opts: { overdueLimit?: number } = {}): DashboardPipelines {
-  const match = summaryMatch(f);
-  return {
-    choices: [{ $match: { curriculumId: f.curriculumId } }, { $group: { _id: PLACE, ...COUNT } }],
-    // also by where each rep's transfer work stands in review (manager participation): no extra pass
-    status: [{ $match: match }, { $group: { _id: { ...PLACE, completed: '$completed', firstDue: '$firstDue', transfer: '$transfer' }, ...COUNT } }],
-    progress: [{ $match: match }, { $group: { _id: { done: '$doneModules', started: '$startedModules', phases: '$phases' }, ...COUNT } }],
-    outcomes: [{ $match: match }, { $group: { _id: { scores: '$scores', answered: '$retention.answered', correct: '$retention.correct' }, ...COUNT } }],
-    overdue: [
-      { $match: { ...match, ...behindOn(today) } },
-      { $sort: { firstDue: 1, _id: 1 } },
-      ...(opts.overdueLimit !== undefined ? [{ $limit: opts.overdueLimit }] : []),
-      { $project: { userId: 1, managerId: 1, cohort: 1, openDue: 1 } },
-    ],
-    results: plan.transferModules.length
-      ? [{ $match: { ...match, $or: plan.transferModules.map((m) => ({ [`activity.${m}`]: { $exists: true } })) } }, { $project: { userId: 1, managerId: 1, cohort: 1, activity: 1 } }]
-      : null,
-  };
-}
-
-// ---- what the pipelines answer ----------------------------------------------------------------------
+// ---- what the dashboard counts ------------------------------------------------------------------------
 
 interface Counted<K> {
   _id: K;
@@ -130,22 +59,6 @@ export interface DashboardRaw {
 }
 
 export const emptyRaw = (): DashboardRaw => ({ choices: [], status: [], progress: [], outcomes: [], overdue: [], results: [] });
-
-/**
- * Runs the pipelines (all, or the named ones) at once through `aggregate` — `Model.aggregate` in the
- * service, the driver's `collection.aggregate` in a benchmark — and collects their answers.
- */
-export async function runPipelines(aggregate: (pipeline: PipelineStage[]) => Promise<unknown[]>, p: DashboardPipelines, only?: readonly PipelineName[]): Promise<DashboardRaw> {
-  const raw = emptyRaw();
-  await Promise.all(
-    (Object.keys(raw) as PipelineName[])
-      .filter((name) => p[name] && (!only || only.includes(name)))
-      .map(async (name) => {
-        (raw as unknown as Record<PipelineName, unknown[]>)[name] = await aggregate(p[name]!);
-      }),
-  );
-  return raw;
-}
 
 // ---- the figures -----------------------------------------------------------------------------------
 
@@ -317,7 +230,7 @@ export function histogramMedian(bins: { value: number; n: number }[]): number | 
 const ratio = (num: number | null | undefined, den: number | null | undefined) => (typeof num === 'number' && typeof den === 'number' && den > 0 ? num / den : null);
 
 /**
- * Turns what the pipelines answered into the dashboard's figures. Pure: the statuses follow
+ * Turns what the cells hold into the dashboard's figures. Pure: the statuses follow
  * `statusOn` (completed, else behind once the earliest open due date is before today), the overdue
  * modules `overdueOn`.
  */
@@ -518,26 +431,8 @@ export function shapeDashboard(raw: DashboardRaw, ctx: ShapeContext): DashboardF
 
 // ---- the service -----------------------------------------------------------------------------------
 
-/**
- * Which pipelines each part of the dashboard needs (a CSV runs only its own). `choices` comes on top
- * when a filter is set; without one, `status` answers it (the same reps, grouped more finely).
- */
-export const SECTION_PIPELINES = {
-  page: ['status', 'progress', 'outcomes', 'overdue', 'results'],
-  status: ['status'],
-  funnel: ['status', 'progress'],
-  ramp: ['progress'],
-  overdue: ['overdue'],
-  assessments: ['outcomes'],
-  managers: ['status', 'results'],
-  results: ['results'],
-} as const satisfies Record<string, readonly PipelineName[]>;
-
-/** The pipelines a section runs for these filters. */
-export function pipelinesFor(section: DashboardSection, filters: DashboardFilters): PipelineName[] {
-  return [...(isFiltered(filters) ? (['choices'] as const) : []), ...SECTION_PIPELINES[section]];
-}
-export type DashboardSection = keyof typeof SECTION_PIPELINES;
+/** The parts of the dashboard: the page (the overdue list capped), or one table's CSV (every row). */
+export type DashboardSection = 'page' | 'status' | 'funnel' | 'ramp' | 'overdue' | 'assessments' | 'managers' | 'results';
 
 export interface VersionChoice {
   id: string;
@@ -563,7 +458,8 @@ function versionLabel(doc: Pick<CurriculumVersionDoc, '_id' | 'publishedAt'> | n
 
 export class TrainerDashboard {
   constructor(
-    private readonly m: SummaryModels & AccountModels,
+    private readonly m: AccountModels,
+    private readonly cells: DashboardCells,
     private readonly curricula: CurriculumService,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -599,9 +495,8 @@ export class TrainerDashboard {
     const def = shown.content.definition;
     const plan: DashboardPlan = { transferModules: def.modules.filter((m) => m.modality === 'transfer').map((m) => m.id) };
     const today = this.today();
-    const pipelines = dashboardPipelines(filters, today, plan, section === 'page' ? { overdueLimit: OVERDUE_PAGE_LIMIT } : {});
-    const raw = await runPipelines((p) => this.m.RepSummary.aggregate(p).exec(), pipelines, pipelinesFor(section, filters));
-    if (!isFiltered(filters)) raw.choices = raw.status;
+    const { cells, everyCell } = await this.cells.read(filters);
+    const raw = rawFromCells(cells, filters, today, plan, { ...(section === 'page' ? { overdueLimit: OVERDUE_PAGE_LIMIT } : {}), ...(everyCell ? { everyCell } : {}) });
 
     // the filters' choices, and a cohort or manager nobody on this curriculum has is a mistake
     const cohorts = [...new Set(raw.choices.map((c) => c._id.cohort ?? ''))].sort();

@@ -20,6 +20,7 @@ import { seedDemoLearning } from './learning.js';
 import { seedDemoReinforcement } from './reinforcement.js';
 import { reinforcementModels } from '../reinforcement/model.js';
 import { RepSummaries, summaryModels } from '../dashboards/summaries.js';
+import { cellModels, DashboardCells } from '../dashboards/cells.js';
 import { liveSessionModels } from '../sessions/model.js';
 import { LiveSessionService } from '../sessions/service.js';
 import { submissionModels } from '../transfer/model.js';
@@ -35,7 +36,7 @@ import { LearningRecorder } from '../../xapi/recorder.js';
  * at different points of the sample curriculum. Runs alone, so an in-process lock is enough.
  */
 export async function prepareLocalRun(conn: Connection, config: Config, log: Logger): Promise<{ seededUsers: boolean; lines: string[] }> {
-  const models = { ...accountModels(conn), ...curriculumModels(conn), ...enrollmentModels(conn), ...liveSessionModels(conn), ...submissionModels(conn), ...reinforcementModels(conn), ...summaryModels(conn) };
+  const models = { ...accountModels(conn), ...curriculumModels(conn), ...enrollmentModels(conn), ...liveSessionModels(conn), ...submissionModels(conn), ...reinforcementModels(conn), ...summaryModels(conn), ...cellModels(conn) };
   await Promise.all(Object.values(models).map((m) => m.init()));
   const accounts = new AccountService(models);
   const curricula = new CurriculumService(models, new Cmi5Store(conn));
@@ -87,7 +88,7 @@ export async function prepareLocalRun(conn: Connection, config: Config, log: Log
         return null;
       });
       if (r) lines.push(`demo: reinforcement history for ${r.reps} reps (${r.deliveries} deliveries, ${r.answers} answers)`);
-      const summaries = await new RepSummaries(models, curricula, log).refreshAll();
+      const summaries = await new RepSummaries(models, new DashboardCells(models, locks), curricula, log).refreshAll();
       lines.push(`demo: dashboard rollups for ${summaries} enrollments`);
     }
   }
