@@ -30,7 +30,7 @@ import type { FormFile } from '../src/content/schema.js';
 import type { CurriculumVersionDoc } from '../src/features/curricula/model.js';
 import { agentOf, curriculumIri, moduleIri, registrationOf, VERBS, type CatalogueConfig } from '../src/xapi/catalogue.js';
 import { indexFields, type StatementDoc } from '../src/xapi/lrs/store.js';
-import { cellIdOf, placeOf, rowOf } from '../src/features/dashboards/cells.js';
+import { cellIdOf, placeOf, rowOf, storeRow } from '../src/features/dashboards/cells.js';
 
 const DAY = 86_400_000;
 
@@ -297,6 +297,18 @@ export async function seedLearning(
     }
   }
 
+  const cells = new Map<string, { place: ReturnType<typeof placeOf>; pending: Record<string, object>; written: boolean }>();
+  const writeCells = async () => {
+    const fresh: object[] = [];
+    for (const [id, cell] of cells) {
+      if (!Object.keys(cell.pending).length) continue;
+      if (cell.written) await db.collection('dashboard_cells').updateOne({ _id: id as never }, { $set: Object.fromEntries(Object.entries(cell.pending).map(([e, row]) => [`reps.${e}`, row])) });
+      else fresh.push({ _id: id, ...cell.place, reps: cell.pending, refreshedAt });
+      cell.pending = {};
+      cell.written = true;
+    }
+    for (let k = 0; k < fresh.length; k += 100) await db.collection('dashboard_cells').insertMany(fresh.slice(k, k + 100) as never[]);
+  };
   const cohorts = new Set<string>();
   const people: SeededPeople['reps'] = [];
   for (let from = 0; from < plan.reps; from += chunk) {
@@ -463,20 +475,22 @@ export async function seedLearning(
     await write('reinforcement_deliveries', deliveries);
     await write('reinforcement_answers', answers);
     for (const [name, docs] of Object.entries(rollups)) await write(name, docs);
-    // the dashboard rows, into their cells as refresh() puts them (one update per cell per chunk)
-    const cells = new Map<string, { place: ReturnType<typeof placeOf>; rows: Record<string, object> }>();
+    // the dashboard rows, for their cells (as refresh() puts them): the first chunk's written now, for
+    // the check against refresh(); the rest in one write per cell at the end (an update of a cell
+    // reads every cell on FerretDB v1, so one per cell per chunk would grow with the square of the reps)
     for (const doc of rollups.rep_summaries ?? []) {
       const summary = doc as RepSummary;
       const id = cellIdOf(summary);
-      const cell = cells.get(id) ?? { place: placeOf(summary), rows: {} };
+      const cell = cells.get(id) ?? { place: placeOf(summary), pending: {}, written: false };
       cells.set(id, cell);
-      cell.rows[`reps.${summary._id}`] = rowOf(summary);
+      cell.pending[summary._id] = storeRow(rowOf(summary));
     }
-    for (const [id, cell] of cells) await db.collection('dashboard_cells').updateOne({ _id: id as never }, { $set: { ...cell.place, ...cell.rows, refreshedAt } }, { upsert: true });
-    counts.dashboard_cells = await db.collection('dashboard_cells').countDocuments();
+    if (from === 0) await writeCells();
     if (from === 0) await hooks.afterFirstChunk([...interesting.values()]);
     hooks.progress(Math.min(plan.reps, from + chunk));
   }
+  await writeCells();
+  counts.dashboard_cells = await db.collection('dashboard_cells').countDocuments();
   return {
     trainer: { id: String(trainer._id), email: trainer.email },
     managers: managers.map((m) => ({ id: String(m._id), email: m.email, team: people.filter((p) => p.managerId === String(m._id)).length })),

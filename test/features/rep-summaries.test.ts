@@ -2,7 +2,7 @@ import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCurriculum } from '../../src/content/validate.js';
 import { statusOn } from '../../src/engine/rep-summary.js';
-import { cellIdOf } from '../../src/features/dashboards/cells.js';
+import { cellIdOf, readRow } from '../../src/features/dashboards/cells.js';
 import { connectRedis } from '../../src/infra/redis.js';
 import { jobDepsOf, startWorker } from '../../src/jobs/worker.js';
 import { fixtureFiles } from '../support/curriculum-fixture.js';
@@ -67,7 +67,7 @@ describe('rep summaries', () => {
     await ctx.container.summaries.refresh(enrollmentId);
     const moved = cellIdOf({ ...before, managerId: people.manager2.id });
     expect((await cells()).map((c) => [c._id, Object.keys(c.reps)])).toEqual([[moved, [enrollmentId]]]);
-    expect((await cells())[0]!.reps[enrollmentId]).toMatchObject({ userId: people.rep1.id, done: ['intro'], completed: false });
+    expect(readRow((await cells())[0]!.reps[enrollmentId]!)).toMatchObject({ userId: people.rep1.id, done: ['intro'], completed: false });
     await ctx.container.models.User.updateOne({ _id: people.rep1.id }, { managerId: people.rep1.managerId });
     await ctx.container.summaries.refresh(enrollmentId);
     expect((await cells()).map((c) => c._id)).toEqual([home]);
@@ -76,7 +76,7 @@ describe('rep summaries', () => {
   it('take the rows of enrollments that are gone out of the cells on a full rebuild', async () => {
     const home = cellIdOf((await summary())!);
     // a row left behind (a crash between the two updates of a move, an enrollment removed with its summary)
-    await ctx.container.models.DashboardCell.updateOne({ _id: home }, { $set: { 'reps.0123456789abcdef01234567': { userId: 'gone' } } });
+    await ctx.container.models.DashboardCell.updateOne({ _id: home }, { $set: { 'reps.0123456789abcdef01234567': { userId: 'gone', detail: '{}' } } });
     await ctx.container.models.DashboardCell.create({ _id: 'orphan', curriculumId: 'demo', versionId: 'demo@x', cohort: 'Old', managerId: null, reps: { '0123456789abcdef01234568': { userId: 'gone' } }, refreshedAt: new Date() });
     expect(await ctx.container.summaries.refreshAll()).toBe(1);
     const cells = await ctx.container.models.DashboardCell.find({}).lean();

@@ -14,7 +14,7 @@ import {
   type DashboardFilters,
   type DashboardRaw,
 } from '../../src/features/dashboards/trainer.js';
-import { cellIdOf, rawFromCells, rowOf, type DashboardCellDoc, type DashboardRow } from '../../src/features/dashboards/cells.js';
+import { cellIdOf, rawFromCells, readRow, rowOf, storeRow, type DashboardCellDoc, type DashboardRow } from '../../src/features/dashboards/cells.js';
 import type { EnrollmentDoc } from '../../src/features/enrollment/model.js';
 import type { SubmissionDoc } from '../../src/features/transfer/model.js';
 import { createLogger } from '../../src/infra/logger.js';
@@ -279,7 +279,8 @@ describe('trainer dashboard figures', () => {
     expect(cells.reduce((n, c) => n + Object.keys(c.reps).length, 0)).toBe(summaries.length);
     for (const s of summaries) {
       const cell = cells.find((c) => c._id === cellIdOf(s));
-      expect(JSON.parse(JSON.stringify(cell?.reps[s._id] ?? null))).toEqual(JSON.parse(JSON.stringify(rowOf(s))));
+      expect(cell?.reps[s._id]).toEqual(storeRow(rowOf(s)));
+      expect(readRow(cell!.reps[s._id]!)).toEqual(JSON.parse(JSON.stringify(rowOf(s))));
     }
   });
 });
@@ -473,7 +474,7 @@ describe('who may see it', () => {
 describe('rawFromCells', () => {
   const plan = { transferModules: ['script'] };
   const row = (over: Partial<DashboardRow> = {}): DashboardRow => ({ userId: 'u', startDate: '2026-01-10', completed: false, firstDue: null, transfer: {}, done: [], started: [], phases: [], scores: {}, answered: 0, correct: 0, ...over });
-  const cell = (place: { versionId?: string; cohort?: string; managerId?: string | null }, reps: Record<string, DashboardRow>) => ({ curriculumId: 'c', versionId: place.versionId ?? 'c@1', cohort: place.cohort ?? 'A', managerId: place.managerId === undefined ? 'm1' : place.managerId, reps });
+  const cell = (place: { versionId?: string; cohort?: string; managerId?: string | null }, reps: Record<string, DashboardRow>) => ({ curriculumId: 'c', versionId: place.versionId ?? 'c@1', cohort: place.cohort ?? 'A', managerId: place.managerId === undefined ? 'm1' : place.managerId, reps: Object.fromEntries(Object.entries(reps).map(([id, r]) => [id, storeRow(r)])) });
   const cells = [
     cell({}, { e1: row({ userId: 'u1', firstDue: '2026-01-20', openDue: [{ moduleId: 'x', dueOn: '2026-01-20' }] }), e2: row({ userId: 'u2', completed: true, startDate: '2026-01-02' }) }),
     cell({ cohort: 'B', managerId: null }, { e3: row({ userId: 'u3', firstDue: '2026-01-15', openDue: [{ moduleId: 'y', dueOn: '2026-01-15' }], activity: { script: { values: { calls: 4 }, targets: {}, confirmed: false, loggedAt: null } } }) }),
