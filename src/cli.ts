@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config/env.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { startLocalServices } from './infra/embedded/index.js';
@@ -16,9 +17,13 @@ import { AccountService } from './features/accounts/service.js';
 import { createUserInput } from './features/accounts/schemas.js';
 import { demoLoginLines, seedDemoUsers } from './features/accounts/demo-seed.js';
 import { prepareLocalRun } from './features/demo/prepare.js';
+import { createContainer, type Container } from './container.js';
+import { privacyService } from './features/privacy/service.js';
+import { STATEMENT_ERASURES, type StatementErasure } from './engine/privacy.js';
 import { ValidationFailed, DomainError } from './errors.js';
 import { curriculumModels } from './features/curricula/model.js';
 import { CurriculumService } from './features/curricula/service.js';
+import { AuditLog } from './features/audit/service.js';
 import { findCurriculumFolders } from './content/load.js';
 import { formatProblem } from './content/source.js';
 import { Cmi5Store } from './xapi/cmi5/store.js';
@@ -75,7 +80,10 @@ async function withDatabase<T>(fn: (s: Services) => Promise<T>): Promise<T> {
   try {
     const models = { ...accountModels(conn), ...curriculumModels(conn) };
     await Promise.all(Object.values(models).map((m) => m.init()));
-    return await fn({ accounts: new AccountService(models), curricula: new CurriculumService(models, new Cmi5Store(conn)) });
+    // what an operator does from the command line is in the audit log too (actor 'system' or 'cli')
+    const audit = new AuditLog(conn, log);
+    await audit.init();
+    return await fn({ accounts: new AccountService(models, audit), curricula: new CurriculumService(models, audit, new Cmi5Store(conn)) });
   } finally {
     await conn.close();
     await local?.stop();
@@ -345,6 +353,59 @@ user
       for (const u of await accounts.list({ id: 'cli', role: 'admin' })) {
         console.log(`${u.role.padEnd(8)} ${u.email.padEnd(32)} ${u.name}${u.active ? '' : ' (inactive)'}`);
       }
+    }).catch(fail),
+  );
+
+/**
+ * Runs a command with the whole application (MongoDB and Redis), starting local services when none
+ * run. Logs go to stderr: stdout is the command's output (an export, a summary).
+ */
+async function withContainer<T>(fn: (c: Container) => Promise<T>): Promise<T> {
+  const { config } = boot();
+  const log = createLogger(config, 'onramp', pino.destination({ dest: 2, sync: true }));
+  const ready = connectedConfig(config);
+  const local = ready ? undefined : await startLocalServices(config, log);
+  const c = await createContainer({ ...config, mongodbUrl: ready?.mongodbUrl ?? local!.mongodbUrl, redisUrl: ready?.redisUrl ?? local!.redisUrl }, log, 'cli');
+  try {
+    return await fn(c);
+  } finally {
+    await c.close();
+    await local?.stop();
+  }
+}
+
+const people = program.command('people').description("requests about one person's data: export it, erase it");
+
+people
+  .command('export <email-or-id>')
+  .description('write everything Onramp holds about the person as JSON (to stdout, or to --out)')
+  .option('--out <file>', 'the file to write (it must not exist)')
+  .action((person: string, opts: { out?: string }) =>
+    withContainer(async (c) => {
+      if (opts.out && existsSync(opts.out)) throw new ValidationFailed([{ path: '--out', message: `${opts.out} exists already: name a new file` }]);
+      const privacy = privacyService(c);
+      const data = await privacy.exportPerson('cli', (await privacy.find(person)).id);
+      const json = `${JSON.stringify(data, null, 2)}\n`;
+      if (!opts.out) return void process.stdout.write(json);
+      writeFileSync(opts.out, json, { flag: 'wx', mode: 0o600 });
+      const records = Object.values(data.collections).reduce((n, list) => n + list.length, 0);
+      console.error(`Wrote ${records} records about ${data.person.email} to ${opts.out}`);
+    }).catch(fail),
+  );
+
+people
+  .command('erase <email-or-id>')
+  .description("erase the person's data and account; run it again to finish an erasure that stopped halfway (by id once the account is gone)")
+  .addOption(new Option('--statements <what>', 'their xAPI statements: void (voiding statements, originals kept marked voided) or remove (deleted)').choices([...STATEMENT_ERASURES]).makeOptionMandatory())
+  .action((named: string, opts: { statements: StatementErasure }) =>
+    withContainer(async (c) => {
+      const privacy = privacyService(c);
+      const person = await privacy.find(named);
+      // naming the person on the command line is the confirmation; an account already gone needs none
+      const r = await privacy.erase('cli', person.id, { statements: opts.statements, confirm: person.email ?? '' });
+      const lines = Object.entries(r.counts).filter(([, n]) => n > 0).map(([collection, n]) => `  ${collection}: ${n}`);
+      const who = person.email ? `${person.email} (id ${r.personId})` : `id ${r.personId}`;
+      console.log(`Erased ${who}; statements ${r.statements === 'void' ? 'voided' : 'removed'}. Records changed:\n${lines.join('\n') || '  none'}`);
     }).catch(fail),
   );
 

@@ -6,6 +6,7 @@ import type { Logger } from './infra/logger.js';
 import { connectMongo, pingMongo } from './infra/mongo.js';
 import { connectRedis, pingRedis } from './infra/redis.js';
 import { createQueue } from './infra/queue.js';
+import { createMetrics, type Metrics } from './infra/metrics.js';
 import { createSessionStore, type RedisSessionStore } from './infra/sessions.js';
 import { RedisLocker } from './infra/locks.js';
 import { accountModels, type AccountModels } from './features/accounts/model.js';
@@ -42,6 +43,7 @@ import { reinforcementModels, type ReinforcementModels } from './features/reinfo
 import { ReinforcementService } from './features/reinforcement/service.js';
 import { DeliveryScheduler } from './features/reinforcement/scheduler.js';
 import { RepSummaries, SummaryRefresher, summaryModels, type SummaryModels } from './features/dashboards/summaries.js';
+import { AuditLog } from './features/audit/service.js';
 import { cellModels, DashboardCells, type CellModels } from './features/dashboards/cells.js';
 
 /**
@@ -55,6 +57,8 @@ export interface Container {
   redis: Redis;
   queue: Queue;
   sessionStore: RedisSessionStore;
+  /** this process's Prometheus registry and metrics (served at /metrics; the worker's on METRICS_PORT) */
+  metrics: Metrics;
   models: AccountModels & CurriculumModels & EnrollmentModels & LiveSessionModels & AssessmentModels & LrsCredentialModels & SubmissionModels & EmailModels & ReinforcementModels & SummaryModels & CellModels;
   accounts: AccountService;
   curricula: CurriculumService;
@@ -86,6 +90,8 @@ export interface Container {
   deliveries: DeliveryScheduler;
   /** the per-enrollment rollups the dashboards read */
   summaries: RepSummaries;
+  /** who did what to what: admin actions, credentials, reviews and grades (append-only `audit_log`) */
+  audit: AuditLog;
   /** the trainer dashboard's rollup: one row per enrollment, in cells per curriculum, version, cohort and manager */
   cells: DashboardCells;
   /** MongoDB and Redis both answer (what /readyz reports) */
@@ -100,17 +106,20 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+  const metrics = createMetrics(log);
   const models = { ...accountModels(mongo), ...curriculumModels(mongo), ...enrollmentModels(mongo), ...liveSessionModels(mongo), ...assessmentModels(mongo), ...lrsCredentialModels(mongo), ...submissionModels(mongo), ...emailModels(mongo), ...reinforcementModels(mongo), ...summaryModels(mongo), ...cellModels(mongo) };
   await Promise.all(Object.values(models).map((m) => m.init())); // indexes exist before the first write
-  const accounts = new AccountService(models);
-  const curricula = new CurriculumService(models, new Cmi5Store(mongo));
+  const audit = new AuditLog(mongo, log);
+  await audit.init();
+  const accounts = new AccountService(models, audit);
+  const curricula = new CurriculumService(models, audit, new Cmi5Store(mongo));
   const { statementStore, forwarding } = createStatementStore(mongo, redis, queue, config, log);
   await statementStore.ensureIndexes();
   const locks = new RedisLocker(redis, config.redisPrefix);
   const enrollments = new EnrollmentService(models, curricula, accounts, locks);
   const sessionStore = createSessionStore(redis, config.redisPrefix, Math.round(config.sessionMaxAgeMs / 1000));
 
-  const statements = new StatementsService(statementStore, new AttachmentStore(mongo));
+  const statements = new StatementsService(statementStore, new AttachmentStore(mongo), undefined, (stored) => metrics.statementsStored.inc(stored));
   const recorder = new LearningRecorder(statements, { baseIri: config.xapiActivityBase, platform: 'Onramp', homePage: config.publicUrl }, log);
   enrollments.listen(recorder);
   const assessments = new AssessmentService(models, curricula, enrollments, locks, {
@@ -120,11 +129,11 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     },
   });
   assessments.listen(recorder);
-  const sessions = new LiveSessionService(models, enrollments, locks);
+  const sessions = new LiveSessionService(models, enrollments, locks, undefined, audit);
   sessions.listen(recorder);
   const transfer = new TransferService(models, curricula, enrollments, accounts, locks);
   const approvedDocuments = new ApprovedDocuments(mongo);
-  const reviewDelegates = new ReviewDelegates(mongo, models);
+  const reviewDelegates = new ReviewDelegates(mongo, models, audit);
   const reviews = new ReviewService(
     models,
     curricula,
@@ -137,12 +146,13 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
       return approvedDocuments.keep(String(doc._id), input.version, await renderPdf('script', input));
     },
     reviewDelegates,
+    audit,
   );
   transfer.events.listen(recorder);
   reviews.events.listen(recorder);
 
   const documents = new DocumentService(new DocumentStore(mongo), undefined, (err) => log.warn({ err }, 'xapi_documents indexes could not be created'));
-  const lrsCredentials = new LrsCredentialService(models);
+  const lrsCredentials = new LrsCredentialService(models, audit);
   const catalogueConfig = { baseIri: config.xapiActivityBase, platform: 'Onramp', homePage: config.publicUrl };
   const cmi5 = new Cmi5Service(mongo, { publicUrl: config.publicUrl, contentUrl: config.cmi5ContentUrl, catalogue: catalogueConfig, curricula, enrollments, statements, documents, locks, log });
   await cmi5.ensureIndexes();
@@ -175,6 +185,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     redis,
     queue,
     sessionStore,
+    metrics,
     models,
     accounts,
     curricula,
@@ -195,6 +206,7 @@ export async function createContainer(config: Config & { mongodbUrl: string; red
     reinforcement,
     deliveries,
     summaries,
+    audit,
     cells,
     async readiness() {
       const [m, r] = await Promise.allSettled([pingMongo(mongo), pingRedis(redis)]);

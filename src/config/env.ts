@@ -54,6 +54,13 @@ const schema = z.object({
   XAPI_FORWARD_BATCH: z.coerce.number().int().min(1).max(500).default(50),
   SMTP_URL: optionalUrl(['smtp://', 'smtps://']),
   MAIL_FROM: z.string().trim().default('Onramp <onramp@localhost>'),
+  METRICS_TOKEN: z
+    .string()
+    .trim()
+    .min(32, 'must be at least 32 characters')
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces only (it is sent in an HTTP header)')
+    .optional(),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -96,6 +103,10 @@ export interface Config {
   readonly smtpUrl: string | undefined;
   /** the From of every email */
   readonly mailFrom: string;
+  /** the bearer token Prometheus scrapes /metrics with; undefined: /metrics is off (404) */
+  readonly metricsToken: string | undefined;
+  /** the port the worker serves its own /metrics on; undefined: the worker serves none */
+  readonly metricsPort: number | undefined;
 }
 
 export interface XapiForwardConfig {
@@ -131,6 +142,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (isProduction && !e.REDIS_URL) problems.push('REDIS_URL: required when NODE_ENV=production (no embedded Redis in production)');
   const forward = forwardConfig(e, problems);
   if (e.SMTP_URL && !URL.canParse(e.SMTP_URL)) problems.push('SMTP_URL: not a valid URL (e.g. smtp://user:password@mail.example.com:587; percent-encode special characters)');
+  if (e.METRICS_PORT !== undefined && !e.METRICS_TOKEN) problems.push('METRICS_PORT: requires METRICS_TOKEN (the worker serves its metrics to holders of the token only)');
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) problems.push(`METRICS_PORT=${e.METRICS_PORT}: the web process listens on PORT=${e.PORT}; give the worker's metrics another port`);
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -160,6 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     xapiForward: forward,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
+    metricsToken: e.METRICS_TOKEN,
+    metricsPort: e.METRICS_PORT,
   });
 }
 

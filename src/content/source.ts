@@ -67,7 +67,14 @@ export class YamlSource {
   parse<S extends z.ZodType>(schema: S): { value?: z.infer<S>; problems: ContentProblem[] } {
     const syntax = this.syntaxProblems();
     if (syntax.length) return { problems: syntax };
-    const result = schema.safeParse(this.data ?? {});
+    let data: unknown;
+    try {
+      data = this.data;
+    } catch (err) {
+      // what the parser leaves to toJS(): an alias to no anchor, an alias bomb (too many aliases)
+      return { problems: [this.problem([], `YAML: ${(err as Error).message}`)] };
+    }
+    const result = schema.safeParse(data ?? {});
     if (result.success) return { value: result.data, problems: [] };
     return {
       problems: result.error.issues.map((issue) => {

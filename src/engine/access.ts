@@ -45,6 +45,8 @@ export const PERMISSIONS = {
   'lrs.manage': { admin: 'all' },
   /** system status: service versions, queue state */
   'system.view': { admin: 'all' },
+  /** read and export the audit log (admin actions, reviews, grade changes) */
+  'audit.read': { admin: 'all' },
 } as const satisfies Record<string, Partial<Record<Role, Scope>>>;
 
 export type Permission = keyof typeof PERMISSIONS;

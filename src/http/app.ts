@@ -1,14 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express, type RequestHandler } from 'express';
 import session from 'express-session';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import type { Container } from '../container.js';
 import { sessionSecretFor } from '../infra/sessions.js';
+import { databaseReachability } from '../infra/mongo.js';
 import { accountApiRoutes } from '../features/accounts/api.js';
 import { accountPageRoutes } from '../features/accounts/pages.js';
 import { homePageRoutes } from '../features/home/pages.js';
 import { systemRoutes } from '../features/system/api.js';
+import { metricsRoutes } from '../features/system/metrics.js';
 import { queueBoardRoutes } from '../features/system/queue-board.js';
 import { curriculumPageRoutes } from '../features/curricula/pages.js';
 import { enrollmentPageRoutes } from '../features/enrollment/pages.js';
@@ -34,9 +34,16 @@ import { managerDashboardRoutes } from '../features/dashboards/manager-pages.js'
 import { repProgressRoutes } from '../features/dashboards/rep-pages.js';
 import { readinessRoutes } from '../features/dashboards/readiness-pages.js';
 import { timelineRoutes } from '../features/timeline/pages.js';
+import { auditRoutes } from '../features/audit/pages.js';
+import { clientRequestIdOf, inRequest } from '../infra/request-context.js';
+import { privacyRoutes } from '../features/privacy/pages.js';
 import { authenticate, authorize } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
+import { failFastWithoutDatabase } from './middleware/database.js';
+import { labelRoute, requestMetrics } from './middleware/metrics.js';
+import { requestLogging } from './request-log.js';
+import { METRICS_PATH } from '../infra/metrics.js';
 import type { RouteDef, RouteSummary } from './route.js';
 import { pageLocals, PUBLIC_DIR, setUpViews } from './views.js';
 import { SESSION_COOKIE } from './cookies.js';
@@ -45,6 +52,7 @@ import { SESSION_COOKIE } from './cookies.js';
 export function allRoutes(c: Container): RouteDef[] {
   return [
     ...systemRoutes(c),
+    ...metricsRoutes(c),
     ...homePageRoutes(c),
     ...accountPageRoutes(c), ...accountApiRoutes(c),
     ...curriculumPageRoutes(c),
@@ -67,9 +75,11 @@ export function allRoutes(c: Container): RouteDef[] {
     ...repProgressRoutes(c),
     ...readinessRoutes(c),
     ...timelineRoutes(c),
+    ...privacyRoutes(c),
     ...lrsAdminRoutes(c),
     ...emailAdminRoutes(c),
     ...queueBoardRoutes(c),
+    ...auditRoutes(c),
   ];
 }
 
@@ -81,23 +91,8 @@ export function createApp(c: Container): Express {
   app.set('query parser', 'simple'); // no nested objects from query strings (`?email[$ne]=x`)
   setUpViews(app, c.config.isProduction);
 
-  app.use(
-    pinoHttp({
-      logger: c.log,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    }),
-  );
+  app.use(requestMetrics(c.metrics)); // first: a request's latency is all of it
+  app.use(requestLogging(c.log)); // Onramp's own request id, one line per request (request-log.ts)
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -115,7 +110,7 @@ export function createApp(c: Container): Express {
       strictTransportSecurity: c.config.cookieSecure,
     }),
   );
-  app.use('/assets', express.static(PUBLIC_DIR, { maxAge: c.config.isProduction ? '1d' : 0, index: false }));
+  app.use('/assets', labelRoute('/assets'), express.static(PUBLIC_DIR, { maxAge: c.config.isProduction ? '1d' : 0, index: false }));
   // xAPI documents are stored byte-exact: keep the raw body of /xapi requests beside the parsed one
   const keepRawXapiBody = (req: { url?: string; rawBody?: Buffer }, _res: unknown, buf: Buffer) => {
     if (req.url?.startsWith('/xapi/')) req.rawBody = buf;
@@ -140,16 +135,23 @@ export function createApp(c: Container): Express {
   // API-token requests never get a session (and never a cookie).
   const sessionUnlessToken: RequestHandler = (req, res, next) => (req.headers.authorization ? next() : sessions(req, res, next));
   app.use(sessionUnlessToken);
-  app.use(authenticate(c.accounts));
+  app.use(failFastWithoutDatabase(databaseReachability(c.mongo), ['/healthz', '/readyz', METRICS_PATH]));
+  // /metrics checks its own bearer token (METRICS_TOKEN), which is no account's: authenticate would
+  // refuse it, and a wrong one would be a sign-in redirect instead of a scraper's 401
+  const accountAuth = express.Router();
+  accountAuth.all(METRICS_PATH, (_req, _res, next) => next('router')); // matched as the route is (case, trailing slash)
+  accountAuth.use(authenticate(c.accounts));
+  app.use(accountAuth);
 
   const routes = allRoutes(c);
   for (const r of routes) {
     // CSRF after `before`, so that a multipart upload's form fields (parsed there) carry the token
     // (xAPI clients authenticate every request with Basic credentials: no cookie to forge, no CSRF check)
-    const chain: RequestHandler[] = [authorize(r.access), ...(r.before ?? []), ...(r.access === 'xapi' ? [] : [csrfProtection]), ...(r.kind === 'page' ? [pageLocals] : [])];
+    const chain: RequestHandler[] = [labelRoute(r.path), authorize(r.access), ...(r.before ?? []), ...(r.access === 'xapi' ? [] : [csrfProtection]), ...(r.kind === 'page' ? [pageLocals] : [])];
     app[r.method](r.path, ...chain, async (req, res, next) => {
       try {
-        await r.handler(req, res, next);
+        // the request ids reach what the handler calls (the audit log stamps its entries with them)
+        await inRequest({ requestId: String(req.id), clientRequestId: clientRequestIdOf(req.headers['x-request-id']) }, () => r.handler(req, res, next));
       } catch (err) {
         next(err);
       }

@@ -9,5 +9,10 @@ function cell(value: unknown): string {
 }
 
 export function toCsv(header: string[], rows: unknown[][]): string {
-  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+  return csvLines([header, ...rows]);
+}
+
+/** Rows without a header: the next part of a CSV written a batch at a time. */
+export function csvLines(rows: unknown[][]): string {
+  return rows.map((r) => r.map(cell).join(',') + '\r\n').join('');
 }

@@ -26,7 +26,7 @@ export function navFor(role: Role): NavItem[] {
     items.push({ href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/sessions', label: 'Sessions' }, { href: '/assessments', label: 'Results' }, { href: '/reports/transfer', label: 'Transfer' }, { href: '/reports/retention', label: 'Retention' }, { href: '/users', label: 'People' });
   }
   if (role === 'admin') {
-    items.push({ href: '/users', label: 'Users' }, { href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/sessions', label: 'Sessions' }, { href: '/assessments', label: 'Results' }, { href: '/reports/transfer', label: 'Transfer' }, { href: '/reports/retention', label: 'Retention' }, { href: '/admin/lrs', label: 'xAPI' }, { href: '/admin/outbox', label: 'Outbox' }, { href: '/admin/queues', label: 'Jobs' });
+    items.push({ href: '/users', label: 'Users' }, { href: '/curricula', label: 'Curricula' }, { href: '/enrollments', label: 'Enrollments' }, { href: '/sessions', label: 'Sessions' }, { href: '/assessments', label: 'Results' }, { href: '/reports/transfer', label: 'Transfer' }, { href: '/reports/retention', label: 'Retention' }, { href: '/admin/lrs', label: 'xAPI' }, { href: '/admin/outbox', label: 'Outbox' }, { href: '/admin/queues', label: 'Jobs' }, { href: '/admin/audit', label: 'Audit log' });
   }
   items.push({ href: '/account', label: 'Account' });
   return items;

@@ -16,6 +16,15 @@ export interface Locker {
 }
 
 const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+const RENEW = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
+
+export interface RedisLockerOptions {
+  /**
+   * Extend the lock every third of its TTL while the work runs: for work of unknown length (an
+   * erasure), held as long as the process lives, and freed one TTL after it dies.
+   */
+  renew?: boolean;
+}
 
 export class RedisLocker implements Locker {
   constructor(
@@ -23,6 +32,7 @@ export class RedisLocker implements Locker {
     private readonly prefix: string,
     private readonly ttlMs = 10_000,
     private readonly waitMs = 5_000,
+    private readonly options: RedisLockerOptions = {},
   ) {}
 
   async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -35,9 +45,14 @@ export class RedisLocker implements Locker {
       await sleep(delay + Math.random() * delay);
       delay = Math.min(delay * 2, 100);
     }
+    const renewal = this.options.renew
+      ? setInterval(() => void this.redis.eval(RENEW, 1, name, token, this.ttlMs).catch(() => undefined), Math.max(1, Math.floor(this.ttlMs / 3)))
+      : undefined;
+    renewal?.unref();
     try {
       return await fn();
     } finally {
+      clearInterval(renewal);
       await this.redis.eval(RELEASE, 1, name, token).catch(() => undefined);
     }
   }

@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from '../config/env.js';
 
 export type { Logger };
@@ -14,13 +14,15 @@ export const REDACT_PATHS = [
   '*.sessionSecret',
 ];
 
-export function createLogger(config: Pick<Config, 'logLevel' | 'logPretty'>, name = 'onramp'): Logger {
-  return pino({
+/** `destination`: where JSON lines go instead of stdout (tests read what would be logged); not with pretty output. */
+export function createLogger(config: Pick<Config, 'logLevel' | 'logPretty'>, name = 'onramp', destination?: DestinationStream): Logger {
+  const options = {
     name,
     level: config.logLevel,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    ...(config.logPretty
+    ...(config.logPretty && !destination
       ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } }
       : {}),
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

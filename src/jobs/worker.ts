@@ -1,12 +1,16 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_NAME } from '../infra/queue.js';
-import { assertRegistryComplete, JOBS, type JobDeps, type JobName } from './registry.js';
+import { assertRegistryComplete, JOB_NAMES, JOBS, type JobDeps, type JobName } from './registry.js';
 import type { Container } from '../container.js';
+import type { Metrics } from '../infra/metrics.js';
 
-/** What the handlers need, from the container. */
-export function jobDepsOf(c: Container): JobDeps {
-  return { mongo: c.mongo, log: c.log, assessments: c.assessments, forwarding: c.forwarding, email: c.email, reinforcement: c.reinforcement, deliveries: c.deliveries, summaries: c.summaries };
+/** What the handlers need, and the metrics the worker counts failed attempts in. */
+export type WorkerDeps = JobDeps & { metrics: Metrics };
+
+/** What the worker needs, from the container. */
+export function jobDepsOf(c: Container): WorkerDeps {
+  return { metrics: c.metrics, mongo: c.mongo, log: c.log, assessments: c.assessments, forwarding: c.forwarding, email: c.email, reinforcement: c.reinforcement, deliveries: c.deliveries, summaries: c.summaries };
 }
 
 export async function scheduleRepeatingJobs(queue: Queue): Promise<void> {
@@ -40,7 +44,7 @@ export function cappedBackoff(attemptsMade: number, type?: string): number {
 }
 
 /** The BullMQ worker: looks up each job's handler, validates its payload, runs it. */
-export function startWorker(connection: Redis, prefix: string, deps: JobDeps, concurrency = 4, timing: WorkerTiming = {}): Worker {
+export function startWorker(connection: Redis, prefix: string, deps: WorkerDeps, concurrency = 4, timing: WorkerTiming = {}): Worker {
   assertRegistryComplete();
   const worker = new Worker(
     QUEUE_NAME,
@@ -53,7 +57,13 @@ export function startWorker(connection: Redis, prefix: string, deps: JobDeps, co
     },
     { connection: connection as unknown as ConnectionOptions, prefix: `${prefix}:bull`, concurrency, settings: { backoffStrategy: cappedBackoff }, ...timing },
   );
-  worker.on('failed', (job, err) => deps.log.error({ job: job?.name, jobId: job?.id, err }, 'job failed'));
+  // every name at 0 from the start, so that the first failure is an increase Prometheus sees
+  for (const name of [...JOB_NAMES, 'unknown']) deps.metrics.jobFailures.inc({ job: name }, 0);
+  worker.on('failed', (job, err) => {
+    deps.log.error({ job: job?.name, jobId: job?.id, err }, 'job failed');
+    // a name from the registry, or `unknown`: a job added by hand (Bull Board) cannot add label values
+    deps.metrics.jobFailures.inc({ job: JOB_NAMES.includes(job?.name as JobName) ? job!.name : 'unknown' });
+  });
   // e.g. "could not renew lock" when a job moved itself to a later slot while its lock was renewed
   worker.on('error', (err) => deps.log.warn({ err }, 'worker error'));
   return worker;

@@ -248,6 +248,11 @@ export function agentOf(config: CatalogueConfig, person: Person): Agent {
   return { objectType: 'Agent', name: person.name, account: { homePage: homePageOf(config), name: person.id } };
 }
 
+/** Onramp itself as an Agent: the authority of what it records, the actor of the voiding statements an erasure stores. */
+export function onrampAgent(homePage: string) {
+  return { objectType: 'Agent' as const, name: 'Onramp', account: { homePage, name: 'onramp' } };
+}
+
 function homePageOf(config: CatalogueConfig): string {
   return config.homePage?.replace(/\/+$/, '') ?? new URL(config.baseIri).origin;
 }

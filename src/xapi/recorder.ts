@@ -48,7 +48,7 @@ export class LearningRecorder implements SessionListener, TransferListener, Rein
   }
 
   private authority() {
-    return { objectType: 'Agent', name: 'Onramp', account: { homePage: this.config.homePage ?? new URL(this.config.baseIri).origin, name: 'onramp' } };
+    return catalogue.onrampAgent(this.config.homePage ?? new URL(this.config.baseIri).origin);
   }
 
   /** Stores the statements; a failure is logged, never thrown at the rep whose progress is saved. */

@@ -618,12 +618,36 @@ function checkLanguageMap(v: unknown, path: string, errors: Errors): void {
   }
 }
 
-/** Extension values are free JSON, null included (Data 2.2.s4.b1.b1); only the keys are checked. */
+/**
+ * Arrays and objects inside one free JSON value (an extension value, a merged document), however
+ * deep the value itself sits: far beyond any real use, far below what overflows the stack.
+ */
+export const MAX_NESTING = 64;
+
+/**
+ * Extension values are free JSON, null included (Data 2.2.s4.b1.b1): only the keys are checked, and
+ * the depth, because a value nested thousands deep overflows the stack of whatever serializes it
+ * next (JSON.stringify when storing it, or every later read of it).
+ */
 function checkExtensions(v: unknown, path: string, errors: Errors): void {
   if (!isJsonObject(v)) return fail(errors, path, `must be an object whose keys are IRIs, not ${describe(v)}.`);
   for (const key of Object.keys(v)) {
-    if (!isAbsoluteIri(key)) fail(errors, `${path}[${JSON.stringify(key)}]`, `The extension key ${JSON.stringify(key)} is not an absolute IRI (e.g. "https://example.com/xapi/ext/x").`);
+    const p = `${path}[${JSON.stringify(key)}]`;
+    if (!isAbsoluteIri(key)) fail(errors, p, `The extension key ${JSON.stringify(key)} is not an absolute IRI (e.g. "https://example.com/xapi/ext/x").`);
+    if (nestedDeeperThan(v[key], MAX_NESTING)) fail(errors, p, `is nested more than ${MAX_NESTING} levels deep.`);
   }
+}
+
+/** Whether arrays and objects nest more than `max` deep; without recursion, so that the check itself cannot overflow the stack. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function checkIri(v: unknown, path: string, errors: Errors): void {

@@ -61,4 +61,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ XAPI_FORWARD_URL: 'lrs.example.com/xapi' })).toThrow(/XAPI_FORWARD_URL="lrs.example.com\/xapi": must start with http:\/\/ or https:\/\//);
     expect(() => loadConfig({ XAPI_FORWARD_URL: 'https://lrs.example.com/xapi/', XAPI_FORWARD_KEY: 'k', XAPI_FORWARD_SECRET: 's', XAPI_FORWARD_BATCH: '0' })).toThrow(/XAPI_FORWARD_BATCH/);
   });
+
+  it('serves metrics only with a long enough token, and the worker\'s only with it, on a port of their own', () => {
+    expect(loadConfig({})).toMatchObject({ metricsToken: undefined, metricsPort: undefined });
+    const token = 'm'.repeat(32);
+    expect(loadConfig({ METRICS_TOKEN: token, METRICS_PORT: '9464' })).toMatchObject({ metricsToken: token, metricsPort: 9464 });
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN="short": must be at least 32 characters/);
+    expect(() => loadConfig({ METRICS_TOKEN: `${token} x` })).toThrow(/METRICS_TOKEN=.*printable ASCII without spaces/);
+    expect(() => loadConfig({ METRICS_PORT: '9464' })).toThrow(/METRICS_PORT: requires METRICS_TOKEN/);
+    expect(() => loadConfig({ METRICS_TOKEN: token, METRICS_PORT: '3000' })).toThrow(/METRICS_PORT=3000: the web process listens on PORT=3000/);
+    expect(() => loadConfig({ METRICS_TOKEN: token, METRICS_PORT: 'ninety' })).toThrow(/METRICS_PORT="ninety"/);
+  });
 });

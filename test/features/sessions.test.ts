@@ -139,7 +139,7 @@ beforeAll(async () => {
   enrollments = new EnrollmentService(ctx.container.models, ctx.container.curricula, ctx.container.accounts, locker, () => now);
   const models = { ...ctx.container.models, ...liveSessionModels(ctx.container.mongo) };
   await models.LiveSession.init();
-  svc = new LiveSessionService(models, enrollments, locker, () => now);
+  svc = new LiveSessionService(models, enrollments, locker, () => now, ctx.container.audit);
 
   for (const key of ['rep1', 'rep2', 'rep3', 'rep4', 'rep5', 'rep6'] as const) reps.set(key, people[key]);
   for (let i = 7; i <= 10; i++) {
@@ -443,6 +443,23 @@ describe('rubric scoring', () => {
     expect((await moduleStatus('rep1', 'workshop')).state).toBe('available');
     await svc.markAttendance(trainer(), w1, [{ userId: reps.get('rep1')!.id, status: 'attended' }]);
     expect((await moduleStatus('rep1', 'workshop')).state).toBe('completed');
+  });
+
+  it('put every change of attendance and every score in the audit log, by who made it (none for refused ones)', async () => {
+    const admin = { id: people.admin.id, role: 'admin' as const };
+    const { entries } = await ctx.container.audit.page(admin, { action: 'session', targetId: reps.get('rep1')!.id }, 1, 50);
+    const onWorkshop = entries.filter((e) => e.detail.sessionId === w1).reverse(); // oldest first
+    expect(onWorkshop.map((e) => [e.action, e.actorId, e.actorRole])).toEqual([
+      ['session.attendance.mark', people.trainer.id, 'trainer'],
+      ['session.rubric.score', people.trainer.id, 'trainer'],
+      ['session.attendance.mark', people.trainer.id, 'trainer'],
+      ['session.attendance.mark', people.trainer.id, 'trainer'],
+    ]);
+    expect(onWorkshop.map((e) => e.detail.status ?? e.detail.rubricPercent)).toEqual(['attended', 80, 'partial', 'attended']);
+    expect(onWorkshop[1]!.detail).toEqual({ sessionId: w1, moduleId: 'workshop', points: 8, maxPoints: 10, rubricPercent: 80, previousPercent: null, passed: true });
+    expect(onWorkshop[2]!.detail).toMatchObject({ status: 'partial', previous: 'attended' });
+    // the feedback the trainer wrote is not copied into the log
+    expect(JSON.stringify(entries)).not.toContain('Strong opening.');
   });
 
   it('refuses scoring a module without a rubric', async () => {

@@ -57,6 +57,8 @@ const MATRIX: Record<string, Case[]> = {
   'GET /healthz': [{ expect: everyone(200) }],
   'GET /readyz': [{ expect: everyone(200) }],
   'GET /api/system': [{ expect: api(403, 403, 403, 200) }],
+  // Prometheus only, with METRICS_TOKEN; this app has none, so the address does not exist for anyone (test/http/metrics.test.ts has the token)
+  'GET /metrics': [{ expect: everyone(404) }],
   'GET /': [{ expect: page(200, 200, 200, 200) }],
   'GET /login': [{ expect: { anonymous: 200, rep: 303, manager: 303, trainer: 303, admin: 303 } }],
   'POST /login': [{ body: {}, expect: everyone(401) }],
@@ -76,6 +78,10 @@ const MATRIX: Record<string, Case[]> = {
   ],
   'POST /users/:id': [{ target: 'spare', body: { name: 'Spare Person' }, expect: page(403, 403, 403, 303) }],
   'POST /users/:id/password-reset': [{ target: 'spare', expect: page(403, 403, 403, 200) }],
+  // requests to export or erase one person's data: admins only (an erase without the typed confirmation changes nothing)
+  'GET /users/:id/data-export': [{ target: 'spare', expect: page(403, 403, 403, 200) }],
+  'GET /users/:id/erase': [{ target: 'spare', expect: page(403, 403, 403, 200) }],
+  'POST /users/:id/erase': [{ target: 'spare', body: { statements: 'void' }, expect: page(403, 403, 403, 422) }],
   'GET /api/me': [{ expect: api(200, 200, 200, 200) }],
   'GET /api/users': [{ expect: api(403, 200, 200, 200) }],
   'GET /api/users/:id': [
@@ -217,6 +223,9 @@ const MATRIX: Record<string, Case[]> = {
   'GET /admin/outbox': [{ expect: page(403, 403, 403, 200) }],
   'GET /admin/outbox/:id': [{ target: 'email', expect: page(403, 403, 403, 200) }],
   'GET /admin/outbox/:id/html': [{ target: 'email', expect: page(403, 403, 403, 200) }],
+  // the audit log: admins only (its page and its CSV)
+  'GET /admin/audit': [{ expect: page(403, 403, 403, 200) }],
+  'GET /admin/audit.csv': [{ expect: page(403, 403, 403, 200) }],
   'GET /assessments': [{ expect: page(403, 403, 200, 200) }],
   'GET /assessments/gains/:curriculumId': [{ target: 'analyticsCurriculum', expect: page(403, 403, 200, 200) }],
   'GET /assessments/:curriculumId/:moduleId': [{ target: 'analyticsModule', expect: page(403, 403, 200, 200) }],

@@ -48,4 +48,20 @@ describe('locks', () => {
     release();
     await held;
   });
+
+  it('with renew, stay held past their TTL for as long as the work runs', async () => {
+    const hasty = new RedisLocker(ctx.container.redis, ctx.config.redisPrefix, 10_000, 0);
+    const hold = (locker: RedisLocker, key: string, ms: number) => locker.withLock(key, () => sleep(ms));
+    // without renewal the lock lapses after its TTL, though the work still runs
+    const lapsing = hold(new RedisLocker(ctx.container.redis, ctx.config.redisPrefix, 150, 0), 'short', 600);
+    await sleep(400);
+    await expect(hasty.withLock('short', async () => 'in')).resolves.toBe('in');
+    await lapsing;
+    // renewed, it is held for as long as the work runs
+    const renewed = hold(new RedisLocker(ctx.container.redis, ctx.config.redisPrefix, 150, 0, { renew: true }), 'long', 600);
+    await sleep(400);
+    await expect(hasty.withLock('long', async () => 'never')).rejects.toThrow(Conflict);
+    await renewed;
+    await expect(hasty.withLock('long', async () => 'after')).resolves.toBe('after');
+  });
 });

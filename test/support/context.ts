@@ -8,7 +8,7 @@ import type { Express } from 'express';
 import { loadConfig, type Config } from '../../src/config/env.js';
 import { createContainer, type Container } from '../../src/container.js';
 import { createApp } from '../../src/http/app.js';
-import { createLogger } from '../../src/infra/logger.js';
+import { createLogger, type Logger } from '../../src/infra/logger.js';
 import { DEMO_PASSWORD, seedDemoUsers } from '../../src/features/accounts/demo-seed.js';
 import type { PublicUser } from '../../src/features/accounts/presenters.js';
 
@@ -19,8 +19,8 @@ export interface TestContext {
   close(): Promise<void>;
 }
 
-/** A container and app on a database and Redis key prefix of this test file's own. */
-export async function createTestContext(env: Record<string, string> = {}, options: { now?: () => Date } = {}): Promise<TestContext> {
+/** A container and app on a database and Redis key prefix of this test file's own. `log`: a logger of the test's (to read what is logged). */
+export async function createTestContext(env: Record<string, string> = {}, options: { now?: () => Date; log?: (config: Config) => Logger } = {}): Promise<TestContext> {
   const id = randomUUID().replace(/-/g, '').slice(0, 12);
   const dataDir = mkdtempSync(join(tmpdir(), 'onramp-ctx-'));
   const config = loadConfig({
@@ -35,7 +35,7 @@ export async function createTestContext(env: Record<string, string> = {}, option
     LOG_PRETTY: 'false',
     ...env,
   }) as Config & { mongodbUrl: string; redisUrl: string };
-  const container = await createContainer(config, createLogger(config), 'test', options);
+  const container = await createContainer(config, options.log?.(config) ?? createLogger(config), 'test', { now: options.now });
   const app = createApp(container);
   return {
     config,

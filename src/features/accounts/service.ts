@@ -7,6 +7,7 @@ import type { AccountModels, ApiTokenDoc, UserDoc } from './model.js';
 import { dummyPasswordHash, hashPassword, temporaryPassword, verifyPassword } from './passwords.js';
 import { presentToken, presentUser, type PublicToken, type PublicUser } from './presenters.js';
 import type { CreateUserInput, UpdateUserInput } from './schemas.js';
+import type { AuditDetail, AuditLog } from '../audit/service.js';
 
 export const TOKEN_PREFIX = 'onr_';
 
@@ -22,8 +23,15 @@ export function actorOf(user: Pick<PublicUser, 'id' | 'role'>): Actor {
   return { id: user.id, role: user.role };
 }
 
+/**
+ * People, passwords and API tokens. Every change of an account or a credential is in the audit log,
+ * written before the change (no entry, no change).
+ */
 export class AccountService {
-  constructor(private readonly m: AccountModels) {}
+  constructor(
+    private readonly m: AccountModels,
+    private readonly audit: AuditLog,
+  ) {}
 
   // ---- signing in ----------------------------------------------------------------------------
 
@@ -118,16 +126,16 @@ export class AccountService {
     const problems = passwordProblems(password, input);
     if (problems.length) throw new ValidationFailed(problems.map((message) => ({ path: 'password', message })));
     const managerId = await this.checkManager(input.role, input.managerId ?? null);
+    const email = input.email.trim().toLowerCase();
+    // checked before the audit entry is written, so that a taken email leaves no entry (the unique index still decides a race)
+    if (await this.m.User.exists({ email })) throw new Conflict(`A user with the email ${input.email} already exists.`);
+    const _id = new Types.ObjectId();
+    const passwordHash = await hashPassword(password);
+    const detail = { role: input.role, managerId: managerId ? String(managerId) : null, temporary: Boolean(generated) };
     try {
-      const doc = await this.m.User.create({
-        email: input.email,
-        name: input.name,
-        role: input.role,
-        managerId,
-        passwordHash: await hashPassword(password),
-        mustChangePassword: Boolean(generated),
-        timezone: input.timezone || 'UTC',
-      });
+      const doc = await this.audit.recordThen(actor, 'user.create', { type: 'user', id: String(_id) }, detail, () =>
+        this.m.User.create({ _id, email, name: input.name, role: input.role, managerId, passwordHash, mustChangePassword: Boolean(generated), timezone: input.timezone || 'UTC' }),
+      );
       return { user: presentUser(doc.toObject() as UserDoc), ...(generated ? { temporaryPassword: generated } : {}) };
     } catch (err) {
       if (isDuplicateKey(err)) throw new Conflict(`A user with the email ${input.email} already exists.`);
@@ -154,7 +162,9 @@ export class AccountService {
     if (input.name !== undefined) set.name = input.name;
     if (input.active !== undefined) set.active = input.active;
     if (input.timezone !== undefined) set.timezone = input.timezone;
-    const updated = await this.m.User.findOneAndUpdate({ _id: current._id }, { $set: set }, { returnDocument: 'after' }).lean<UserDoc>();
+    const write = () => this.m.User.findOneAndUpdate({ _id: current._id }, { $set: set }, { returnDocument: 'after' }).lean<UserDoc>();
+    const change = changeOf(current, { role, managerId: managerId ? String(managerId) : null, name: input.name, active: input.active, timezone: input.timezone });
+    const updated = change ? await this.audit.recordThen(actor, change.action, { type: 'user', id }, change.detail, write) : await write();
     if (!updated) throw new NotFound('No such user.');
     return presentUser(updated);
   }
@@ -168,9 +178,9 @@ export class AccountService {
     const chosen = password ?? generated!;
     const problems = passwordProblems(chosen, user);
     if (problems.length) throw new ValidationFailed(problems.map((message) => ({ path: 'password', message })));
-    await this.m.User.updateOne(
-      { _id: user._id },
-      { $set: { passwordHash: await hashPassword(chosen), mustChangePassword: Boolean(generated) } },
+    const passwordHash = await hashPassword(chosen);
+    await this.audit.recordThen(actor, 'user.password.reset', { type: 'user', id: String(user._id) }, { temporary: Boolean(generated) }, () =>
+      this.m.User.updateOne({ _id: user._id }, { $set: { passwordHash, mustChangePassword: Boolean(generated) } }),
     );
     return { user: presentUser(user), ...(generated ? { temporaryPassword: generated } : {}) };
   }
@@ -185,7 +195,10 @@ export class AccountService {
     const problems = passwordProblems(newPassword, user);
     if (newPassword === currentPassword) problems.push('must differ from the current password');
     if (problems.length) throw new ValidationFailed(problems.map((message) => ({ path: 'newPassword', message })));
-    await this.m.User.updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(newPassword), mustChangePassword: false } });
+    const passwordHash = await hashPassword(newPassword);
+    await this.audit.recordThen(actor, 'user.password.change', { type: 'user', id: actor.id }, {}, () =>
+      this.m.User.updateOne({ _id: user._id }, { $set: { passwordHash, mustChangePassword: false } }),
+    );
   }
 
   // ---- API tokens ------------------------------------------------------------------------------
@@ -193,12 +206,17 @@ export class AccountService {
   async createToken(actor: Actor, name: string): Promise<{ token: string; record: PublicToken }> {
     requireAccess(actor, 'tokens.manage');
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    const doc = await this.m.ApiToken.create({
-      userId: new Types.ObjectId(actor.id),
-      name,
-      tokenHash: sha256(token),
-      prefix: token.slice(0, TOKEN_PREFIX.length + 6),
-    });
+    const _id = new Types.ObjectId();
+    // the audit entry names the token by its id only: its name is free text the user typed
+    const doc = await this.audit.recordThen(actor, 'token.create', { type: 'api_token', id: String(_id) }, {}, () =>
+      this.m.ApiToken.create({
+        _id,
+        userId: new Types.ObjectId(actor.id),
+        name,
+        tokenHash: sha256(token),
+        prefix: token.slice(0, TOKEN_PREFIX.length + 6),
+      }),
+    );
     return { token, record: presentToken(doc.toObject() as ApiTokenDoc) };
   }
 
@@ -210,14 +228,12 @@ export class AccountService {
 
   async revokeToken(actor: Actor, id: string): Promise<void> {
     requireAccess(actor, 'tokens.manage');
-    const res = Types.ObjectId.isValid(id)
-      ? await this.m.ApiToken.updateOne({ _id: id, userId: new Types.ObjectId(actor.id), revokedAt: null }, { $set: { revokedAt: new Date() } })
-      : { matchedCount: 0 };
-    if (res.matchedCount === 0) {
-      const exists = Types.ObjectId.isValid(id) && (await this.m.ApiToken.exists({ _id: id, userId: new Types.ObjectId(actor.id) }));
-      if (!exists) throw new NotFound('No such token.');
-      // already revoked: revoking again changes nothing
-    }
+    const mine = Types.ObjectId.isValid(id) ? await this.m.ApiToken.findOne({ _id: id, userId: new Types.ObjectId(actor.id) }).lean<ApiTokenDoc>() : null;
+    if (!mine) throw new NotFound('No such token.');
+    if (mine.revokedAt) return; // already revoked: revoking again changes nothing (and records nothing)
+    await this.audit.recordThen(actor, 'token.revoke', { type: 'api_token', id }, {}, () =>
+      this.m.ApiToken.updateOne({ _id: id, revokedAt: null }, { $set: { revokedAt: new Date() } }),
+    );
   }
 
   /** The user behind a bearer token, or undefined for an unknown, revoked or orphaned token. */
@@ -234,4 +250,30 @@ export class AccountService {
     }
     return user;
   }
+}
+
+/**
+ * What an admin's edit changes, as one audit entry: the most telling action (a role change, a
+ * deactivation or reactivation, else an update), the fields changed, and the old and new role,
+ * activity and manager (ids, never names). Undefined when nothing changes.
+ */
+export function changeOf(
+  current: Pick<UserDoc, 'role' | 'managerId' | 'name' | 'active' | 'timezone'>,
+  next: { role: Role; managerId: string | null; name?: string; active?: boolean; timezone?: string },
+): { action: string; detail: AuditDetail } | undefined {
+  const managerBefore = current.managerId ? String(current.managerId) : null;
+  const activeBefore = current.active ?? true;
+  const fields: string[] = [];
+  if (next.role !== current.role) fields.push('role');
+  if (next.managerId !== managerBefore) fields.push('managerId');
+  if (next.active !== undefined && next.active !== activeBefore) fields.push('active');
+  if (next.name !== undefined && next.name !== current.name) fields.push('name');
+  if (next.timezone !== undefined && next.timezone !== current.timezone) fields.push('timezone');
+  if (!fields.length) return undefined;
+  const detail: AuditDetail = { fields };
+  if (fields.includes('role')) Object.assign(detail, { roleFrom: current.role, roleTo: next.role });
+  if (fields.includes('managerId')) Object.assign(detail, { managerFrom: managerBefore, managerTo: next.managerId });
+  if (fields.includes('active')) detail.active = next.active!;
+  const action = fields.includes('role') ? 'user.role.change' : fields.includes('active') ? (next.active ? 'user.reactivate' : 'user.deactivate') : 'user.update';
+  return { action, detail };
 }

@@ -3,6 +3,7 @@ import { contentHash, describeChanges } from '../../content/version.js';
 import { requireAccess, type Actor } from '../../engine/access.js';
 import type { PackageSource } from '../../xapi/cmi5/package.js';
 import { NotFound } from '../../errors.js';
+import type { AuditLog } from '../audit/service.js';
 import type { CurriculumDoc, CurriculumModels, CurriculumVersionDoc } from './model.js';
 
 export interface PublishResult {
@@ -21,6 +22,8 @@ export class CurriculumService {
 
   constructor(
     private readonly m: CurriculumModels,
+    /** each publish is recorded before it is made */
+    private readonly audit: AuditLog,
     /** where cmi5 packages' files go (by content hash) when a version that has them is published */
     private readonly packages?: { putPackage(p: PackageSource): Promise<string> },
   ) {}
@@ -44,28 +47,31 @@ export class CurriculumService {
     const previous = current ? await this.m.CurriculumVersion.findById(current.latestVersionId).lean<CurriculumVersionDoc>() : null;
     const changes = describeChanges(previous?.content, content);
     const now = new Date();
-    await this.m.CurriculumVersion.updateOne(
-      { _id: versionId },
-      {
-        $setOnInsert: {
-          curriculumId: id,
-          hash,
-          title: content.definition.title,
-          publishedAt: now,
-          publishedBy: actor === 'cli' ? 'cli' : actor.id,
-          previousVersionId: current?.latestVersionId ?? null,
-          changes,
-          content,
+    const detail = { versionId, previousVersionId: current?.latestVersionId ?? null, changes: changes.length };
+    await this.audit.recordThen(actor, 'curriculum.publish', { type: 'curriculum', id }, detail, async () => {
+      await this.m.CurriculumVersion.updateOne(
+        { _id: versionId },
+        {
+          $setOnInsert: {
+            curriculumId: id,
+            hash,
+            title: content.definition.title,
+            publishedAt: now,
+            publishedBy: actor === 'cli' ? 'cli' : actor.id,
+            previousVersionId: current?.latestVersionId ?? null,
+            changes,
+            content,
+          },
         },
-      },
-      { upsert: true },
-    );
-    const versionCount = await this.m.CurriculumVersion.countDocuments({ curriculumId: id });
-    await this.m.Curriculum.updateOne(
-      { _id: id },
-      { $set: { title: content.definition.title, latestVersionId: versionId, latestHash: hash, publishedAt: now, versionCount } },
-      { upsert: true },
-    );
+        { upsert: true },
+      );
+      const versionCount = await this.m.CurriculumVersion.countDocuments({ curriculumId: id });
+      await this.m.Curriculum.updateOne(
+        { _id: id },
+        { $set: { title: content.definition.title, latestVersionId: versionId, latestHash: hash, publishedAt: now, versionCount } },
+        { upsert: true },
+      );
+    });
     return { status: 'published', versionId, changes };
   }
 

@@ -12,6 +12,7 @@ import { DEMO_PASSWORD, seedDemoUsers } from '../accounts/demo-seed.js';
 
 export const DEMO_LRS_KEY = 'demo-lrs';
 import { AccountService } from '../accounts/service.js';
+import { AuditLog } from '../audit/service.js';
 import { curriculumModels } from '../curricula/model.js';
 import { CurriculumService } from '../curricula/service.js';
 import { enrollmentModels } from '../enrollment/model.js';
@@ -38,8 +39,11 @@ import { LearningRecorder } from '../../xapi/recorder.js';
 export async function prepareLocalRun(conn: Connection, config: Config, log: Logger): Promise<{ seededUsers: boolean; lines: string[] }> {
   const models = { ...accountModels(conn), ...curriculumModels(conn), ...enrollmentModels(conn), ...liveSessionModels(conn), ...submissionModels(conn), ...reinforcementModels(conn), ...summaryModels(conn), ...cellModels(conn) };
   await Promise.all(Object.values(models).map((m) => m.init()));
-  const accounts = new AccountService(models);
-  const curricula = new CurriculumService(models, new Cmi5Store(conn));
+  // the demo's users, credential and publishes are in the audit log too, by 'system' and 'cli'
+  const audit = new AuditLog(conn, log);
+  await audit.init();
+  const accounts = new AccountService(models, audit);
+  const curricula = new CurriculumService(models, audit, new Cmi5Store(conn));
   const locks = new LocalLocker();
   const enrollments = new EnrollmentService(models, curricula, accounts, locks);
   const sessions = new LiveSessionService(models, enrollments, locks);
@@ -55,7 +59,7 @@ export async function prepareLocalRun(conn: Connection, config: Config, log: Log
   if (seededUsers) {
     const lrs = lrsCredentialModels(conn);
     await lrs.LrsCredential.init();
-    await new LrsCredentialService(lrs).issue('system', { name: 'Demo xAPI client', scopes: ['all'], key: DEMO_LRS_KEY, secret: DEMO_PASSWORD });
+    await new LrsCredentialService(lrs, audit).issue('system', { name: 'Demo xAPI client', scopes: ['all'], key: DEMO_LRS_KEY, secret: DEMO_PASSWORD });
     lines.push(`xAPI LRS: ${config.publicUrl}/xapi with Basic credentials ${DEMO_LRS_KEY} / ${DEMO_PASSWORD}`);
   }
 

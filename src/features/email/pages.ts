@@ -1,9 +1,11 @@
 import type { Container } from '../../container.js';
 import { route, type RouteDef } from '../../http/route.js';
+import { actorOf } from '../accounts/service.js';
 
 /**
  * The outbox: every email Onramp stored, newest first, with its state. Without SMTP_URL this is
  * where email is read (local runs need no mail server); with it, where a failing server shows.
+ * Opening one email reads someone else's mail: it is in the audit log first (no entry, no email).
  */
 export function emailAdminRoutes(c: Container): RouteDef[] {
   return [
@@ -24,6 +26,7 @@ export function emailAdminRoutes(c: Container): RouteDef[] {
       access: 'system.view',
       handler: async (req, res) => {
         const { html: _html, ...message } = await c.email.get(String(req.params.id));
+        await c.audit.record(actorOf(req.user!), 'email.view', { type: 'email', id: message.id }, { format: 'text' });
         res.render('outbox/message', { title: message.subject, message });
       },
     }),
@@ -37,6 +40,7 @@ export function emailAdminRoutes(c: Container): RouteDef[] {
       access: 'system.view',
       handler: async (req, res) => {
         const message = await c.email.get(String(req.params.id));
+        await c.audit.record(actorOf(req.user!), 'email.view', { type: 'email', id: message.id }, { format: 'html' });
         res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; form-action 'none'; frame-ancestors 'none'; sandbox");
         res.setHeader('Cache-Control', 'no-store');
         res.type('html').send(message.html);

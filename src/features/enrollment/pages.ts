@@ -1,3 +1,4 @@
+import type { RequestHandler } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
 import type { Container } from '../../container.js';
@@ -11,6 +12,22 @@ import { presentRoadmap } from './presenters.js';
 import { ROSTER_COLUMNS } from './roster.js';
 
 const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: 2 * 1024 * 1024, files: 1, fields: 10 } });
+
+/**
+ * The roster file from the multipart form. Whatever goes wrong reading it is the upload's fault —
+ * too large, too many fields, another field than `file`, a malformed body (multer's and busboy's
+ * errors carry no status) — so it is answered 413 or 400 with what was wrong, never a 500.
+ */
+const readRosterFile: RequestHandler = (req, res, next) =>
+  upload.single('file')(req, res, (err?: unknown) => {
+    if (!err) return next();
+    const e = err as { code?: string; field?: string; message?: string };
+    const tooLarge = e.code === 'LIMIT_FILE_SIZE' || e.code === 'LIMIT_FIELD_VALUE';
+    const message = tooLarge
+      ? 'The file is too large: a roster may be at most 2 MB.'
+      : `The upload could not be read (${e.message ?? 'malformed form'}${e.field ? `: ${e.field}` : ''}); send one CSV file in the field "file".`;
+    next(Object.assign(new Error(message), { status: tooLarge ? 413 : 400 }));
+  });
 
 const enrollInput = z.object({
   userId: objectId,
@@ -92,7 +109,7 @@ export function enrollmentPageRoutes(c: Container): RouteDef[] {
       path: '/enrollments/import',
       kind: 'page',
       access: 'enrollments.manage',
-      before: [upload.single('file')],
+      before: [readRosterFile],
       handler: async (req, res) => {
         const actor = actorOf(req.user!);
         const input = parse(importInput, req.body);

@@ -5,6 +5,7 @@ import type { AttendanceStatus, Modality, ModuleDef, ProgressFacts, RubricCriter
 import { Conflict, GateLocked, NotFound, ValidationFailed, type FieldProblem } from '../../errors.js';
 import type { Locker } from '../../infra/locks.js';
 import type { AccountModels, UserDoc } from '../accounts/model.js';
+import type { AuditLog } from '../audit/service.js';
 import type { CurriculumDoc, CurriculumModels, CurriculumVersionDoc } from '../curricula/model.js';
 import type { EnrollmentDoc, EnrollmentModels } from '../enrollment/model.js';
 import type { EnrollmentService, EnrollmentView } from '../enrollment/service.js';
@@ -227,6 +228,8 @@ export class LiveSessionService {
     private readonly enrollments: EnrollmentService,
     private readonly locks: Locker,
     private readonly now: Clock = () => new Date(),
+    /** attendance and rubric scores, recorded once made (fail open: a trainer's marks are never lost to the log) */
+    private readonly audit?: AuditLog,
   ) {}
 
   // ---- reading ---------------------------------------------------------------------------------
@@ -820,6 +823,11 @@ export class LiveSessionService {
       },
       async (s, marked) => inBatches(marked, (m) => this.writeAttendanceFact(s, m.record, m.enrollmentId, m.previous)),
     );
+    for (const m of value) {
+      if (m.previous?.status === m.record.status) continue; // marked the same again: nothing changed
+      const detail = { sessionId: String(session._id), moduleId: session.moduleId, status: m.record.status, previous: m.previous?.status ?? null };
+      await this.audit?.recordAfter(actor, 'session.attendance.mark', { type: 'user', id: String(m.record.userId) }, detail);
+    }
     await this.releaseFutureSeatsOfDone(session, value.map((m) => m.enrollmentId));
     return { session: await this.summary(session), marked: value.length };
   }
@@ -879,8 +887,10 @@ export class LiveSessionService {
         await this.writeAttendanceFact(s, r, seat.enrollmentId);
       },
     );
-    await this.releaseFutureSeatsOfDone(session, [seat.enrollmentId]);
     const pass = module.completion.rule === 'attended' ? module.completion.rubricPass : undefined;
+    const scored = { sessionId: String(session._id), moduleId: session.moduleId, points, maxPoints, rubricPercent, previousPercent: record.rubricPercent ?? null, passed: pass === undefined ? null : rubricPercent >= pass };
+    await this.audit?.recordAfter(actor, 'session.rubric.score', { type: 'user', id: userId }, scored);
+    await this.releaseFutureSeatsOfDone(session, [seat.enrollmentId]);
     const state = (await this.enrollments.view(actor, String(seat.enrollmentId))).roadmap.modules.find((m) => m.id === before.moduleId)?.state ?? 'unknown';
     return { rubricPercent, points, maxPoints, passed: pass === undefined ? null : rubricPercent >= pass, moduleState: state };
   }

@@ -6,6 +6,7 @@ import type { Container } from '../../container.js';
 import { route, type RouteDef } from '../../http/route.js';
 import { sameOriginOnly } from '../../http/middleware/csrf.js';
 import { notFoundHandler } from '../../http/middleware/errors.js';
+import { actorOf } from '../accounts/service.js';
 
 /**
  * Bull Board (https://github.com/felixmosh/bull-board), the open-source BullMQ UI, for admins:
@@ -23,8 +24,15 @@ export function queueBoardRoutes(c: Container): RouteDef[] {
   // The board's page calls its API with fetch and cannot send our CSRF token: its state-changing
   // requests (retry, promote, clean, pause, add…) must come from a page of this origin instead.
   const sameOrigin = sameOriginOnly(c.config.publicUrl);
+  // the audit log has every change made on the board (retry, promote, clean, pause, add …) and every
+  // opening of its page, written before the board acts (no entry, no change); not its polling reads
+  const recorded = (action: 'queue.board.open' | 'queue.board.change'): RouteDef['handler'] => async (req, res, next) => {
+    const path = req.path.slice(QUEUE_BOARD_PATH.length, QUEUE_BOARD_PATH.length + 200) || '/';
+    await c.audit.record(actorOf(req.user!), action, { type: 'queue', id: c.queue.name }, { method: req.method, path });
+    return handler(req, res, next);
+  };
   const api = (method: RouteDef['method']): RouteDef =>
-    route({ method, path: `${QUEUE_BOARD_PATH}/api/*rest`, kind: 'api', access: 'system.view', before: [sameOrigin], handler });
+    route({ method, path: `${QUEUE_BOARD_PATH}/api/*rest`, kind: 'api', access: 'system.view', before: [sameOrigin], handler: method === 'get' ? handler : recorded('queue.board.change') });
   return [
     // the board's JSON API; these are every method it serves (test/http/queue-board.test.ts walks its route table)
     api('get'),
@@ -34,7 +42,7 @@ export function queueBoardRoutes(c: Container): RouteDef[] {
     // its scripts, styles, images and translations (no page locals: these are files)
     route({ method: 'get', path: `${QUEUE_BOARD_PATH}/static/*path`, kind: 'api', access: 'system.view', handler }),
     // its page, at every address of the single-page app (/, /queue/:name, /queue/:name/:jobId, …)
-    route({ method: 'get', path: `${QUEUE_BOARD_PATH}{/*rest}`, kind: 'page', access: 'system.view', before: [allowInlineStylesOnThisPage], handler }),
+    route({ method: 'get', path: `${QUEUE_BOARD_PATH}{/*rest}`, kind: 'page', access: 'system.view', before: [allowInlineStylesOnThisPage], handler: recorded('queue.board.open') }),
   ];
 }
 

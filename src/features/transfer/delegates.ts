@@ -4,6 +4,7 @@ import type { Connection } from 'mongoose';
 import { requireAccess, type Actor } from '../../engine/access.js';
 import { NotFound, ValidationFailed } from '../../errors.js';
 import type { AccountModels, UserDoc } from '../accounts/model.js';
+import type { AuditLog } from '../audit/service.js';
 
 interface DelegateDoc {
   _id: string; // the manager who is away
@@ -22,6 +23,8 @@ export class ReviewDelegates {
   constructor(
     conn: Connection,
     private readonly m: AccountModels,
+    /** setting and removing a delegate are recorded before they are made */
+    private readonly audit: AuditLog,
   ) {
     this.col = conn.db!.collection<DelegateDoc>('review_delegates');
   }
@@ -53,12 +56,16 @@ export class ReviewDelegates {
     const manager = Types.ObjectId.isValid(managerId) ? await this.m.User.findOne({ _id: managerId, role: 'manager' }).lean<UserDoc>() : null;
     if (!manager) throw new NotFound('No such manager.');
     if (delegateId === null) {
-      await this.col.deleteOne({ _id: managerId });
+      const current = await this.delegateOf(managerId);
+      if (!current) return; // none to remove: nothing changes, nothing is recorded
+      await this.audit.recordThen(actor, 'review.delegate.remove', { type: 'user', id: managerId }, { delegateId: current }, () => this.col.deleteOne({ _id: managerId }));
       return;
     }
     const delegate = Types.ObjectId.isValid(delegateId) ? await this.m.User.findOne({ _id: delegateId, role: 'manager', active: true }).lean<UserDoc>() : null;
     if (!delegate) throw new ValidationFailed([{ path: 'delegateId', message: 'choose an active manager' }]);
     if (delegateId === managerId) throw new ValidationFailed([{ path: 'delegateId', message: 'a manager cannot delegate to themselves' }]);
-    await this.col.updateOne({ _id: managerId }, { $set: { delegateId, setBy: actor.id, at: new Date() } }, { upsert: true });
+    await this.audit.recordThen(actor, 'review.delegate.set', { type: 'user', id: managerId }, { delegateId }, () =>
+      this.col.updateOne({ _id: managerId }, { $set: { delegateId, setBy: actor.id, at: new Date() } }, { upsert: true }),
+    );
   }
 }

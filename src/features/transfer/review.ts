@@ -5,6 +5,7 @@ import { Conflict, NotFound, ValidationFailed, type FieldProblem } from '../../e
 import type { Locker } from '../../infra/locks.js';
 import type { AccountModels, UserDoc } from '../accounts/model.js';
 import type { CurriculumService } from '../curricula/service.js';
+import type { AuditLog } from '../audit/service.js';
 import type { EnrollmentService, EnrollmentView } from '../enrollment/service.js';
 import { TransferListeners } from './events.js';
 import type { ReviewDelegates } from './delegates.js';
@@ -85,7 +86,13 @@ export class ReviewService {
     /** draws and keeps the approved version's PDF (the container wires the PDF pool and the archive) */
     private readonly approvedPdf?: (doc: SubmissionDoc, rep: UserDoc) => Promise<{ content: Buffer; sha2: string }>,
     private readonly delegates?: ReviewDelegates,
+    /** decisions and confirmed results, recorded once made (fail open: a manager's review is never lost to the log) */
+    private readonly audit?: AuditLog,
   ) {}
+
+  private async recorded(actor: Actor, action: string, doc: SubmissionDoc, detail: Record<string, string | number | string[]>): Promise<void> {
+    await this.audit?.recordAfter(actor, action, { type: 'submission', id: String(doc._id) }, { repId: String(doc.repId), moduleId: doc.moduleId, ...detail });
+  }
 
   private async load(actor: Actor, submissionId: string): Promise<ReviewItem> {
     const doc = Types.ObjectId.isValid(submissionId) ? await this.m.Submission.findById(submissionId).lean<SubmissionDoc>() : null;
@@ -214,11 +221,13 @@ export class ReviewService {
       if (!Object.keys(comments).length) problems.push({ path: 'comments', message: 'say what to change in at least one section' });
       if (problems.length) throw new ValidationFailed(problems);
       await this.change(submissionId, ['submitted'], { $set: { status: 'returned' }, $push: { decisions: { kind: 'returned', version, by, at: now, comments, note } }, $inc: { rev: 1 } });
+      await this.recorded(actor, 'review.return', doc, { version, commented: Object.keys(comments) });
       const view = await this.fact(doc, 'returned', now);
       await this.told(actor, item, view, 'returned', now, version, commentText(item.form, comments, note), false);
     } else if (input.action === 'approve') {
       if (problems.length) throw new ValidationFailed(problems);
       await this.change(submissionId, ['submitted'], { $set: { status: 'approved', approvedAt: now }, $push: { decisions: { kind: 'approved', version, by, at: now, comments, note } }, $inc: { rev: 1 } });
+      await this.recorded(actor, 'review.approve', doc, { version, commented: Object.keys(comments) });
       const view = await this.fact(doc, 'approved', now);
       await this.told(actor, item, view, 'approved', now, version, commentText(item.form, comments, note), false);
     } else if (input.action === 'edit') {
@@ -231,6 +240,9 @@ export class ReviewService {
         $push: { versions: { n, answers, by, kind: 'manager-edit', at: now }, decisions: { kind: 'edited-approved', version: n, by, at: now, comments, note } },
         $inc: { rev: 1 },
       });
+      // which sections the manager rewrote, never what they wrote
+      const edited = item.form.steps.filter((st) => st.fields.some((f) => JSON.stringify(answers[f.id]) !== JSON.stringify(doc.versions.at(-1)!.answers[f.id]))).map((st) => st.id);
+      await this.recorded(actor, 'review.edit', doc, { version: n, editedFrom: version, edited, commented: Object.keys(comments) });
       const view = await this.fact(doc, 'approved', now);
       await this.told(actor, item, view, 'approved', now, n, commentText(item.form, comments, note), true);
     } else {
@@ -266,7 +278,8 @@ export class ReviewService {
     if (doc.status !== 'approved' || !doc.resultsLoggedAt) throw new Conflict('There are no logged results to confirm yet.');
     if (doc.resultsConfirmedAt) return item;
     const now = this.now();
-    await this.locks.withLock(`submission:${submissionId}`, () => this.m.Submission.updateOne({ _id: submissionId, resultsConfirmedAt: null }, { $set: { resultsConfirmedAt: now, resultsConfirmedBy: new Types.ObjectId(actor.id) } }));
+    const confirmed = await this.locks.withLock(`submission:${submissionId}`, () => this.m.Submission.updateOne({ _id: submissionId, resultsConfirmedAt: null }, { $set: { resultsConfirmedAt: now, resultsConfirmedBy: new Types.ObjectId(actor.id) } }));
+    if (confirmed.modifiedCount) await this.recorded(actor, 'review.results.confirm', doc, {});
     await this.enrollments.applyEvent(doc.enrollmentId, (facts) => {
       facts.resultsLogged[doc.moduleId] ??= now.toISOString();
       return facts;

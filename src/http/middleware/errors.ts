@@ -57,11 +57,23 @@ function classify(err: unknown): { status: number; code: string; title: string; 
   if (e.type === 'entity.too.large') return { status: 413, code: 'too_large', title: 'Too large', message: 'The request body is too large.' };
   const status = e.status ?? e.statusCode;
   if (status && status >= 400 && status < 500) return { status, code: 'bad_request', title: 'Bad request', message: e.message ?? 'Bad request.' };
-  const name = (err as Error | undefined)?.name ?? '';
-  if (/^Mongo(ServerSelection|Network|NotConnected|PoolClear)|WaitQueueTimeout/.test(name)) {
+  if (databaseUnreachable(err)) {
     return { status: 503, code: 'unavailable', title: 'Onramp is briefly unavailable', message: 'The database is not reachable. Please try again in a moment.' };
   }
   return { status: 500, code: 'internal', title: 'Something went wrong', message: 'Something went wrong on our side. It has been logged; please try again.' };
+}
+
+/**
+ * The driver's "no server" and "connection lost" errors, also when wrapped: a bulk write (insertMany)
+ * that lost its connection throws a MongoBulkWriteError holding the network error.
+ */
+function databaseUnreachable(err: unknown): boolean {
+  let e = err as { name?: string; cause?: unknown; errorResponse?: unknown } | undefined;
+  for (let depth = 0; e && depth < 4; depth++) {
+    if (/^Mongo(ose)?(ServerSelection|Network|NotConnected|PoolCleared)|WaitQueueTimeout/.test(e.name ?? '')) return true;
+    e = (e.errorResponse instanceof Error ? e.errorResponse : e.cause) as typeof e;
+  }
+  return false;
 }
 
 export function errorHandler(log: Logger): ErrorRequestHandler {

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { Conflict, NotFound, ValidationFailed } from '../../errors.js';
 import { requireAccess, type Actor } from '../../engine/access.js';
+import type { AuditLog } from '../../features/audit/service.js';
 
 /**
  * Basic-auth credentials for xAPI clients (authoring tools, other LRSs, CRM integrations). Admins
@@ -65,7 +66,11 @@ export class LrsCredentialService {
   /** verified credentials for a minute: an xAPI client sends the same header on every request */
   private readonly cache = new Map<string, { client: LrsClient; until: number }>();
 
-  constructor(private readonly m: LrsCredentialModels) {}
+  /** issuing and revoking are recorded in the audit log before they are made: the key and scopes, never the secret or the typed name */
+  constructor(
+    private readonly m: LrsCredentialModels,
+    private readonly audit: AuditLog,
+  ) {}
 
   async issue(actor: Actor | 'system', input: { name: string; scopes: LrsScope[]; key?: string; secret?: string }): Promise<{ key: string; secret: string }> {
     if (actor !== 'system') requireAccess(actor, 'lrs.manage');
@@ -75,8 +80,11 @@ export class LrsCredentialService {
     if (problems.length) throw new ValidationFailed(problems);
     const key = input.key ?? `lrs_${randomBytes(9).toString('base64url')}`;
     const secret = input.secret ?? randomBytes(24).toString('base64url');
+    if (await this.m.LrsCredential.exists({ key })) throw new Conflict(`A credential with the key ${key} exists already.`);
     try {
-      await this.m.LrsCredential.create({ key, secretHash: hash(secret), name: input.name.trim(), scopes: input.scopes });
+      await this.audit.recordThen(actor, 'lrs.credential.issue', { type: 'lrs_credential', id: key }, { scopes: input.scopes }, () =>
+        this.m.LrsCredential.create({ key, secretHash: hash(secret), name: input.name.trim(), scopes: input.scopes }),
+      );
     } catch (err) {
       if ((err as { code?: number }).code === 11000) throw new Conflict(`A credential with the key ${key} exists already.`);
       throw err;
@@ -91,8 +99,12 @@ export class LrsCredentialService {
 
   async revoke(actor: Actor, key: string): Promise<void> {
     requireAccess(actor, 'lrs.manage');
-    const res = await this.m.LrsCredential.updateOne({ key, revokedAt: null }, { $set: { revokedAt: new Date() } });
-    if (!res.matchedCount && !(await this.m.LrsCredential.exists({ key }))) throw new NotFound('No such credential.');
+    const doc = await this.m.LrsCredential.findOne({ key }).lean<LrsCredentialDoc>();
+    if (!doc) throw new NotFound('No such credential.');
+    if (doc.revokedAt) return; // revoked already: nothing changes, nothing is recorded
+    await this.audit.recordThen(actor, 'lrs.credential.revoke', { type: 'lrs_credential', id: key }, { scopes: doc.scopes }, () =>
+      this.m.LrsCredential.updateOne({ key, revokedAt: null }, { $set: { revokedAt: new Date() } }),
+    );
     this.cache.clear();
   }
 

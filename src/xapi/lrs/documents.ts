@@ -4,7 +4,7 @@ import { Binary, type Collection, type Filter } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { Container } from '../../container.js';
 import { route, type RouteDef } from '../../http/route.js';
-import { agentKey, isAbsoluteIri, isIso8601DateTime, isUuid } from '../validate.js';
+import { agentKey, isAbsoluteIri, isIso8601DateTime, isUuid, MAX_NESTING, nestedDeeperThan } from '../validate.js';
 import { allows, type LrsClient } from './credentials.js';
 import { checkVersionHeader, XAPI_VERSION } from './routes.js';
 import { XapiError } from './statements.js';
@@ -295,6 +295,9 @@ export class DocumentService {
       if (!stored) throw new XapiError(400, `The stored document is ${isJsonType(existing.contentType) ? 'not a JSON object' : `of type ${existing.contentType}, not application/json`}: it cannot be merged into. PUT replaces it.`);
       const posted = jsonObjectOf(body.contentType, body.content);
       if (!posted) throw new XapiError(400, `A POST merges JSON: the posted document must be a JSON object sent as application/json, not ${isJsonType(body.contentType) ? 'other JSON' : body.contentType}.`);
+      // the merge is written back with JSON.stringify, which recurses: a document nested thousands deep would overflow the stack
+      const tooDeep = nestedDeeperThan(posted, MAX_NESTING) ? 'posted' : nestedDeeperThan(stored, MAX_NESTING) ? 'stored' : null;
+      if (tooDeep) throw new XapiError(400, `A POST merges JSON objects nested at most ${MAX_NESTING} levels deep, and the ${tooDeep} document is deeper. PUT replaces the whole document.`);
       // Object.fromEntries defines own properties, so a "__proto__" key stays data
       const merged = Object.fromEntries([...Object.entries(stored), ...Object.entries(posted)]);
       const doc = this.build(address, docId, { contentType: 'application/json', content: Buffer.from(JSON.stringify(merged)) });
@@ -539,8 +542,8 @@ function sendDocument(req: Request, res: Response, doc: StoredDocument): void {
   }
   res.setHeader('Content-Type', doc.contentType);
   res.setHeader('Content-Length', String(doc.content.length));
-  // documents are client data served from Onramp's origin: never let a browser run them
-  res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+  // documents are client data served from Onramp's origin: never let a browser run or frame them
+  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; sandbox");
   res.status(200).end(doc.content);
 }
 

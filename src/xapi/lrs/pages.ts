@@ -58,6 +58,7 @@ export function lrsAdminRoutes(c: Container): RouteDef[] {
       kind: 'page',
       access: 'lrs.manage',
       handler: async (req, res) => {
+        await c.audit.record(actorOf(req.user!), 'lrs.forwarding.retry', { type: 'xapi_forwarding', id: 'failed' });
         const n = await c.forwarding.retryFailed();
         flash(req, n ? 'success' : 'info', n ? `${n} statement(s) are back in the queue and will be forwarded again.` : 'No failed statements to retry.');
         res.redirect(303, '/admin/lrs/forwarding');

@@ -36,6 +36,8 @@ export class StatementsService {
     private readonly store: StatementStore,
     private readonly attachments: AttachmentStore,
     private readonly now: () => Date = () => new Date(),
+    /** told how many statements each save stored anew (the ingest rate in the metrics) */
+    private readonly onStored: (count: number) => void = () => undefined,
   ) {}
 
   /**
@@ -110,6 +112,7 @@ export class StatementsService {
         throw new XapiError(409, `A different statement with the id ${conflict._id} is stored already.`);
       }
     }
+    this.onStored(docs.length - already.length);
     await this.store.insertRefs(refs);
     await this.store.applyVoids(targets); // idempotent: a voided statement stays voided
     return ids;

@@ -110,6 +110,12 @@ export interface StatementStoreOptions {
 
 const WRITE_LOCK = 'xapi-statements:write';
 
+/**
+ * Documents an erasure rewrites per hold of the write lock: the lock's TTL bounds one batch, not
+ * the whole erasure, and the LRS's writes wait for one batch at most.
+ */
+const ERASURE_BATCH = 100;
+
 export const STATEMENTS_COLLECTION = 'xapi_statements';
 
 function agentsOf(who: unknown): string[] {
@@ -261,6 +267,48 @@ export class StatementStore {
 
   async remove(ids: string[]): Promise<void> {
     await Promise.all(ids.map((_id) => this.col.deleteOne({ _id })));
+  }
+
+  /**
+   * Erasure of a person (features/privacy): deletes statements with what they borrowed from their
+   * targets, the borrowed fields first, so that a rerun after a crash still finds the statements.
+   */
+  async erase(ids: string[]): Promise<number> {
+    if (!ids.length) return 0;
+    return this.writing(async () => {
+      await this.refs.deleteMany({ _id: { $in: ids } });
+      return (await this.col.deleteMany({ _id: { $in: ids } })).deletedCount;
+    });
+  }
+
+  /**
+   * Erasure of a person: stores new JSON for statements of other people that named them (the
+   * person pseudonymised, see engine/privacy.ts), with the filter fields it implies. `voided` and
+   * the forwarding state stay as they are.
+   */
+  async rewrite(docs: { id: string; json: string }[]): Promise<void> {
+    for (let i = 0; i < docs.length; i += ERASURE_BATCH) {
+      await this.writing(async () => {
+        for (const d of docs.slice(i, i + ERASURE_BATCH)) {
+          await this.col.updateOne({ _id: d.id }, { $set: { json: d.json, ...indexFields(JSON.parse(d.json) as Json) } });
+        }
+      });
+    }
+  }
+
+  /** Erasure of a person: what statements borrowed from their pseudonymised targets names them by `to` only. */
+  async replaceRefAgents(ids: string[], from: (key: string) => boolean, to: string): Promise<void> {
+    const swap = (keys: string[]) => [...new Set(keys.map((k) => (from(k) ? to : k)))];
+    for (let i = 0; i < ids.length; i += ERASURE_BATCH) {
+      await this.writing(async () => {
+        for (const r of await Promise.all(ids.slice(i, i + ERASURE_BATCH).map((_id) => this.refs.findOne({ _id })))) {
+          // most ids of an erasure are of statements that point at nothing: no record, no write
+          if (r && [...r.refAgents, ...r.refRelatedAgents].some(from)) {
+            await this.refs.updateOne({ _id: r._id }, { $set: { refAgents: swap(r.refAgents), refRelatedAgents: swap(r.refRelatedAgents) } });
+          }
+        }
+      });
+    }
   }
 
   /**

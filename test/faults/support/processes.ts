@@ -7,9 +7,9 @@ import { waitForPort } from '../../../src/infra/embedded/child-process.js';
 import type { WorkerMessage } from './worker-process.js';
 
 /**
- * Child processes for the fault tests: the real worker (worker-process.ts) and a redis-server of
- * the test's own. Everything started here is remembered and ended by `endAll()` (afterAll), also
- * when a test failed halfway.
+ * Child processes for the fault tests: the real worker (worker-process.ts), and a redis-server and
+ * a FerretDB of the test's own. Everything started here is remembered and ended by `endAll()`
+ * (afterAll), also when a test failed halfway.
  */
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -34,6 +34,8 @@ export interface WorkerOptions {
   concurrency?: number;
   lockMs?: number;
   stalledMs?: number;
+  /** more environment for the worker (e.g. SMTP_URL) */
+  env?: Record<string, string>;
 }
 
 export class FaultWorker {
@@ -72,6 +74,7 @@ export class FaultWorker {
         ONRAMP_TEST_CONCURRENCY: String(o.concurrency ?? 4),
         ONRAMP_TEST_LOCK_MS: String(o.lockMs ?? 2000),
         ONRAMP_TEST_STALLED_MS: String(o.stalledMs ?? 1000),
+        ...o.env,
       },
     });
     const w = new FaultWorker(name, child);
@@ -121,6 +124,27 @@ export class FaultWorker {
   }
 }
 
+/** Starts a server process; its last 20 lines of output are kept in `out` (for the error when it fails). */
+function spawnServer(bin: string, args: string[], out: string[]): ChildProcess {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const keep = (d: Buffer) => {
+    out.push(...d.toString().split('\n').filter((l) => l.trim()));
+    out.splice(0, Math.max(0, out.length - 20));
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return child;
+}
+
+/** Waits until the server listens on `port`; fails with its output if it exits or does not in time. */
+async function untilListening(what: string, child: ChildProcess, port: number, timeoutMs: number, out: string[]): Promise<void> {
+  try {
+    await waitForPort(port, timeoutMs, () => child.exitCode === null && child.signalCode === null);
+  } catch (err) {
+    throw new Error(`${what} did not start: ${(err as Error).message}\n${out.join('\n')}`, { cause: err });
+  }
+}
+
 /**
  * A redis-server of the test's own, with the flags the embedded launcher uses
  * (src/infra/embedded/redis.ts): AOF on, fsync every second, noeviction, no RDB snapshots.
@@ -128,7 +152,7 @@ export class FaultWorker {
  */
 export class DedicatedRedis {
   private child: ChildProcess | null = null;
-  private out: string[] = [];
+  private readonly out: string[] = [];
 
   constructor(
     readonly port: number,
@@ -141,26 +165,11 @@ export class DedicatedRedis {
   }
 
   async start(): Promise<void> {
-    const child = spawn(
-      this.bin,
-      // prettier-ignore
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'everysec',
-        '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--save', '', '--loglevel', 'warning'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.child = child;
+    // prettier-ignore
+    this.child = spawnServer(this.bin, ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'everysec',
+        '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--save', '', '--loglevel', 'warning'], this.out);
     started.add(this);
-    const keep = (d: Buffer) => {
-      this.out.push(...d.toString().split('\n').filter((l) => l.trim()));
-      this.out = this.out.slice(-20);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    try {
-      await waitForPort(this.port, 20_000, () => child.exitCode === null && child.signalCode === null);
-    } catch (err) {
-      throw new Error(`redis-server did not start: ${(err as Error).message}\n${this.out.join('\n')}`, { cause: err });
-    }
+    await untilListening('redis-server', this.child, this.port, 20_000, this.out);
   }
 
   /** A clean stop: SHUTDOWN writes and fsyncs the AOF, then the server exits. */
@@ -221,7 +230,53 @@ export class DedicatedRedis {
   }
 }
 
-/** Ends every worker and redis-server still running (afterAll, even after a failure). */
+/**
+ * A FerretDB of the test's own (the binary and flags of src/infra/embedded/ferretdb.ts: SQLite
+ * backend in `dir`), so that a test can SIGKILL it and start it again on the same port and data,
+ * as a crashed and restarted database server.
+ */
+export class DedicatedFerretdb {
+  private child: ChildProcess | null = null;
+  private readonly out: string[] = [];
+
+  constructor(
+    readonly port: number,
+    readonly dir: string,
+    readonly bin: string,
+  ) {}
+
+  /** the server's address, with `db` as the database */
+  url(db: string): string {
+    return `mongodb://127.0.0.1:${this.port}/${db}`;
+  }
+
+  async start(): Promise<void> {
+    // prettier-ignore
+    this.child = spawnServer(this.bin, ['--handler=sqlite', `--sqlite-url=file:${this.dir}/`, `--state-dir=${this.dir}`, `--listen-addr=127.0.0.1:${this.port}`,
+        '--debug-addr=-', '--telemetry=disable', '--log-level=warn'], this.out);
+    started.add(this);
+    await untilListening('ferretdb', this.child, this.port, 30_000, this.out);
+  }
+
+  /** A crash: SIGKILL, open connections drop, nothing is flushed beyond what SQLite committed. */
+  async kill(): Promise<void> {
+    if (!this.child) return;
+    this.child.kill('SIGKILL');
+    await exitOf(this.child);
+  }
+
+  async end(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child?.kill('SIGKILL'), 5_000);
+      await exitOf(this.child);
+      clearTimeout(timer);
+    }
+    started.delete(this);
+  }
+}
+
+/** Ends every worker, redis-server and ferretdb still running (afterAll, even after a failure). */
 export async function endAll(): Promise<void> {
   await Promise.all([...started].map((p) => p.end().catch(() => undefined)));
 }
