@@ -29,8 +29,8 @@ export type StoredRollup = Omit<RepSummary, 'readiness'> & { refreshedAt: Date }
 
 /**
  * `rep_readiness`: each enrollment's readiness with its working. Kept apart from the summaries
- * because it is nearly half of their size, and the trainer dashboard's pipelines read every summary
- * of a curriculum (FerretDB v1 decodes whole documents: ~1 ms each per pass), never readiness.
+ * because it is nearly half of their size and only the readiness page and the coaching view need
+ * it, while a summary lookup on FerretDB v1 decodes every summary whole (~1 ms each).
  */
 export interface ReadinessDoc {
   _id: string;
